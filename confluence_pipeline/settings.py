@@ -1,0 +1,59 @@
+"""Where the project keeps its files, and the settings read from the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+DEFAULT_SECRET = "change-this-in-production"
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message says which and how to fix it."""
+
+
+def home_dir() -> Path:
+    """``$CONFLUENCE_PIPELINE_HOME``, else ``~/.confluence_pipeline``; created on first use."""
+    raw = os.environ.get("CONFLUENCE_PIPELINE_HOME") or str(Path.home() / ".confluence_pipeline")
+    path = Path(raw).expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url() -> str:
+    """``$CONFLUENCE_PIPELINE_DATABASE_URL``, else a SQLite file in the home folder."""
+    return os.environ.get("CONFLUENCE_PIPELINE_DATABASE_URL") or (
+        f"sqlite:///{home_dir() / 'state.db'}"
+    )
+
+
+def dagster_home() -> Path:
+    """``$DAGSTER_HOME``, else ``<home>/dagster``; created on first use."""
+    raw = os.environ.get("DAGSTER_HOME") or str(home_dir() / "dagster")
+    path = Path(raw).expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def secret_key() -> str:
+    """``$SECRET_KEY``; without it, a random key kept in ``<home>/secret.key`` (mode 0600).
+
+    The seed's placeholder ``change-this-in-production`` is refused.
+    """
+    value = os.environ.get("SECRET_KEY")
+    if value:
+        if value == DEFAULT_SECRET:
+            raise SettingsError(
+                "SECRET_KEY is the placeholder 'change-this-in-production'; set a real secret"
+            )
+        return value
+    path = home_dir() / "secret.key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()

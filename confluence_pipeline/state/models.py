@@ -1,0 +1,138 @@
+"""Tables of the state database. Schema changes go through Alembic (``state/migrations``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}  # noqa: RUF012
+
+
+class Connection(Base):
+    """A Confluence site and the credentials to read it (``secret`` is encrypted)."""
+
+    __tablename__ = "connections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    site_url: Mapped[str] = mapped_column(String(500))
+    cloud_id: Mapped[str | None] = mapped_column(String(100))
+    auth_kind: Mapped[str] = mapped_column(String(20))  # "api_token" | "oauth"
+    email: Mapped[str | None] = mapped_column(String(320))
+    secret: Mapped[bytes] = mapped_column(LargeBinary)
+    scopes: Mapped[list[str]] = mapped_column(default=list)
+    access_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_refresh_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    needs_reconsent: Mapped[bool] = mapped_column(Boolean, default=False)
+    owner: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class Index(Base):
+    """A LlamaCloud index kept in sync with some spaces of one connection."""
+
+    __tablename__ = "indexes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    spaces: Mapped[list[str]] = mapped_column(default=list)
+    interval_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    connection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("connections.id", ondelete="SET NULL")
+    )
+    pipeline_name: Mapped[str] = mapped_column(String(200))
+    pipeline_id: Mapped[str | None] = mapped_column(String(100))
+    max_delete_fraction: Mapped[float] = mapped_column(Float, default=0.5)
+    owner: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class SyncedPage(Base):
+    """A page whose document LlamaCloud accepted, at ``version``; or one that failed."""
+
+    __tablename__ = "pages"
+    __table_args__ = (UniqueConstraint("index_id", "page_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    index_id: Mapped[int] = mapped_column(ForeignKey("indexes.id", ondelete="CASCADE"), index=True)
+    space_key: Mapped[str] = mapped_column(String(255), index=True)
+    page_id: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    document_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))  # "synced" | "failed"
+    error: Mapped[str | None] = mapped_column(Text)
+    synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StagedPage(Base):
+    """Work handed from one asset to the next: a page to upload (its body, then its Markdown)
+    or a document to delete. Rows live only between planning and upload."""
+
+    __tablename__ = "staged_pages"
+    __table_args__ = (UniqueConstraint("index_id", "page_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    index_id: Mapped[int] = mapped_column(ForeignKey("indexes.id", ondelete="CASCADE"), index=True)
+    space_key: Mapped[str] = mapped_column(String(255), index=True)
+    page_id: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(10))  # "upsert" | "delete"
+    stage: Mapped[str] = mapped_column(String(12))  # "fetched" | "converted" | "failed"
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(Text, default="")
+    storage: Mapped[str | None] = mapped_column(Text)
+    markdown: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    page_metadata: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class SyncRun(Base):
+    """One sync of one (index, space): counts, outcome and the Dagster run that did it."""
+
+    __tablename__ = "sync_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    index_id: Mapped[int] = mapped_column(ForeignKey("indexes.id", ondelete="CASCADE"), index=True)
+    space_key: Mapped[str] = mapped_column(String(255))
+    dagster_run_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    full: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    pages_listed: Mapped[int] = mapped_column(Integer, default=0)
+    pages_new: Mapped[int] = mapped_column(Integer, default=0)
+    pages_changed: Mapped[int] = mapped_column(Integer, default=0)
+    pages_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    pages_deleted: Mapped[int] = mapped_column(Integer, default=0)
+    pages_failed: Mapped[int] = mapped_column(Integer, default=0)
+    documents_uploaded: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,211 @@
+"""Connections and indexes: what to sync, from where, and how often."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from confluence_pipeline.state.crypto import TokenCipher
+from confluence_pipeline.state.models import Connection, Index
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+_SPACE_KEY = re.compile(r"^[A-Za-z0-9~_-]{1,255}$")
+
+
+class RegistryError(Exception):
+    """A registry operation was refused; the message is one line for the user."""
+
+
+def check_name(kind: str, name: str) -> str:
+    if not _NAME.match(name):
+        raise RegistryError(
+            f"invalid {kind} name {name!r}: use letters, digits, '-', '_' or '.' (max 100)"
+        )
+    return name
+
+
+def check_spaces(spaces: Sequence[str]) -> list[str]:
+    """Returns the keys deduplicated in order; refuses an empty list or malformed keys."""
+    cleaned = list(dict.fromkeys(key.strip() for key in spaces if key.strip()))
+    if not cleaned:
+        raise RegistryError("an index needs at least one space key")
+    bad = [key for key in cleaned if not _SPACE_KEY.match(key)]
+    if bad:
+        raise RegistryError(f"invalid space key(s): {', '.join(bad)}")
+    return cleaned
+
+
+class Registry:
+    """Reads and writes connections and indexes. Secrets are encrypted with ``cipher``."""
+
+    def __init__(self, sessions: sessionmaker[Session], cipher: TokenCipher) -> None:
+        self._sessions = sessions
+        self._cipher = cipher
+
+    # connections
+    def add_connection(
+        self,
+        *,
+        name: str,
+        site_url: str,
+        cloud_id: str | None,
+        auth_kind: str,
+        secret: str,
+        email: str | None = None,
+        scopes: Sequence[str] = (),
+        replace: bool = False,
+    ) -> Connection:
+        """Stores a connection; with ``replace`` an existing one of that name is updated."""
+        check_name("connection", name)
+        with self._sessions.begin() as session:
+            row = session.scalar(select(Connection).where(Connection.name == name))
+            if row is not None and not replace:
+                raise RegistryError(f"connection {name!r} already exists")
+            if row is None:
+                row = Connection(name=name)
+                session.add(row)
+            row.site_url = site_url.rstrip("/")
+            row.cloud_id = cloud_id
+            row.auth_kind = auth_kind
+            row.email = email
+            row.secret = self._cipher.encrypt(secret)
+            row.scopes = list(scopes)
+            row.needs_reconsent = False
+        return row
+
+    def connection_secret(self, connection: Connection) -> str:
+        return self._cipher.decrypt(connection.secret)
+
+    def get_connection(self, name: str) -> Connection:
+        with self._sessions() as session:
+            row = session.scalar(select(Connection).where(Connection.name == name))
+        if row is None:
+            raise RegistryError(
+                f"unknown connection {name!r} (see `confluence-pipeline connections`)"
+            )
+        return row
+
+    def connection_by_id(self, connection_id: int) -> Connection:
+        with self._sessions() as session:
+            row = session.get(Connection, connection_id)
+        if row is None:
+            raise RegistryError(f"connection #{connection_id} no longer exists")
+        return row
+
+    def list_connections(self) -> list[Connection]:
+        with self._sessions() as session:
+            return list(session.scalars(select(Connection).order_by(Connection.name)))
+
+    def delete_connection(self, name: str) -> list[str]:
+        """Deletes the connection and its tokens; returns the indexes that lost it."""
+        with self._sessions.begin() as session:
+            row = session.scalar(select(Connection).where(Connection.name == name))
+            if row is None:
+                raise RegistryError(f"unknown connection {name!r}")
+            orphans = list(session.scalars(select(Index.name).where(Index.connection_id == row.id)))
+            session.delete(row)
+        return orphans
+
+    # indexes
+    def create_index(
+        self,
+        *,
+        name: str,
+        spaces: Sequence[str],
+        pipeline_name: str,
+        interval_minutes: int = 60,
+        connection: str | None = None,
+        enabled: bool = True,
+        max_delete_fraction: float = 0.5,
+    ) -> Index:
+        check_name("index", name)
+        _check_interval(interval_minutes)
+        connection_id = self._resolve_connection(connection)
+        row = Index(
+            name=name,
+            spaces=check_spaces(spaces),
+            pipeline_name=pipeline_name,
+            interval_minutes=interval_minutes,
+            connection_id=connection_id,
+            enabled=enabled,
+            max_delete_fraction=_check_fraction(max_delete_fraction),
+        )
+        try:
+            with self._sessions.begin() as session:
+                session.add(row)
+        except IntegrityError:
+            raise RegistryError(f"index {name!r} already exists") from None
+        return row
+
+    def update_index(self, name: str, **changes: Any) -> Index:
+        """Applies the given field changes (``spaces``, ``interval_minutes``, ``enabled``,
+        ``connection`` (a name), ``max_delete_fraction``, ``pipeline_id``)."""
+        with self._sessions.begin() as session:
+            row = session.scalar(select(Index).where(Index.name == name))
+            if row is None:
+                raise _unknown_index(name)
+            if "spaces" in changes:
+                row.spaces = check_spaces(changes.pop("spaces"))
+            if "interval_minutes" in changes:
+                row.interval_minutes = _check_interval(changes.pop("interval_minutes"))
+            if "max_delete_fraction" in changes:
+                row.max_delete_fraction = _check_fraction(changes.pop("max_delete_fraction"))
+            if "connection" in changes:
+                row.connection_id = self._resolve_connection(changes.pop("connection"))
+            for field in ("enabled", "pipeline_id"):
+                if field in changes:
+                    setattr(row, field, changes.pop(field))
+            if changes:
+                raise RegistryError(f"cannot update {', '.join(sorted(changes))}")
+        return row
+
+    def get_index(self, name: str) -> Index:
+        with self._sessions() as session:
+            row = session.scalar(select(Index).where(Index.name == name))
+        if row is None:
+            raise _unknown_index(name)
+        return row
+
+    def list_indexes(self) -> list[Index]:
+        with self._sessions() as session:
+            return list(session.scalars(select(Index).order_by(Index.name)))
+
+    def delete_index(self, name: str) -> Index:
+        with self._sessions.begin() as session:
+            row = session.scalar(select(Index).where(Index.name == name))
+            if row is None:
+                raise _unknown_index(name)
+            session.delete(row)
+        return row
+
+    def _resolve_connection(self, name: str | None) -> int | None:
+        if name is not None:
+            return self.get_connection(name).id
+        connections = self.list_connections()
+        if len(connections) == 1:
+            return connections[0].id
+        if not connections:
+            raise RegistryError("no connection yet: run `confluence-pipeline connect` first")
+        names = ", ".join(c.name for c in connections)
+        raise RegistryError(f"several connections exist ({names}): choose one with --connection")
+
+
+def _unknown_index(name: str) -> RegistryError:
+    return RegistryError(f"unknown index {name!r} (see `confluence-pipeline index list`)")
+
+
+def _check_interval(minutes: int) -> int:
+    if not 1 <= minutes <= 60 * 24 * 365:
+        raise RegistryError(f"interval must be between 1 and 525600 minutes, not {minutes}")
+    return minutes
+
+
+def _check_fraction(value: float) -> float:
+    if not 0.0 <= value <= 1.0:
+        raise RegistryError(f"max delete fraction must be between 0 and 1, not {value}")
+    return value
