@@ -1,0 +1,193 @@
+"""Admin routes for tests and demos: JSON, no auth, never faulted, not counted in the stats.
+
+``GET /_sandbox/spaces``, ``POST /_sandbox/pages``, ``GET|PUT|DELETE /_sandbox/pages/{id}``,
+``POST /_sandbox/pages/{id}/move|purge|restore``, ``GET /_sandbox/stats``,
+``POST /_sandbox/stats/reset``, ``GET|POST /_sandbox/faults``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .model import PageRecord, SiteError
+from .render import iso
+from .state import SandboxState
+
+Handler = Callable[[Request, SandboxState], Awaitable[Any]]
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise SiteError(400, "body must be a JSON object") from None
+    if not isinstance(data, dict):
+        raise SiteError(400, "body must be a JSON object")
+    return data
+
+
+def _text(data: dict[str, Any], name: str, *, required: bool) -> str | None:
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise SiteError(400, f"'{name}' must be a string")
+    return value
+
+
+def _page_id(request: Request) -> int:
+    raw = request.path_params["id"]
+    if not raw.isdigit():
+        raise SiteError(400, f"page id must be a number, got {raw!r}")
+    return int(raw)
+
+
+def _brief(page: PageRecord) -> dict[str, Any]:
+    return {"id": str(page.id), "version": page.version, "status": page.status}
+
+
+async def list_spaces(request: Request, state: SandboxState) -> Any:
+    site = state.site
+    return [
+        {
+            "key": space.key,
+            "id": str(space.id),
+            "name": space.name,
+            "pages": sum(site.pages[i].status == "current" for i in space.page_ids),
+        }
+        for space in site.spaces.values()
+    ]
+
+
+async def create_page(request: Request, state: SandboxState) -> Any:
+    data = await _body(request)
+    page = state.site.create_page(
+        space_key=_text(data, "space_key", required=True) or "",
+        title=_text(data, "title", required=True) or "",
+        storage=_text(data, "storage", required=True) or "",
+        now_ms=_now_ms(),
+    )
+    return {"id": str(page.id), "version": page.version}
+
+
+async def get_page(request: Request, state: SandboxState) -> Any:
+    site = state.site
+    page = site.page(_page_id(request))
+    space = site.space_of(page)
+    return {
+        "id": str(page.id),
+        "space_key": space.key,
+        "space_id": str(space.id),
+        "title": page.title,
+        "version": page.version,
+        "version_created_at": iso(page.version_ms),
+        "status": page.status,
+        "parent_id": str(page.parent_id) if page.parent_id is not None else None,
+        "labels": list(page.labels),
+        "storage": site.storage(page),
+    }
+
+
+async def edit_page(request: Request, state: SandboxState) -> Any:
+    data = await _body(request)
+    page = state.site.edit_page(
+        _page_id(request),
+        title=_text(data, "title", required=False),
+        storage=_text(data, "storage", required=False),
+        now_ms=_now_ms(),
+    )
+    return {"id": str(page.id), "version": page.version}
+
+
+async def trash_page(request: Request, state: SandboxState) -> Any:
+    return _brief(state.site.trash_page(_page_id(request)))
+
+
+async def restore_page(request: Request, state: SandboxState) -> Any:
+    return _brief(state.site.restore_page(_page_id(request)))
+
+
+async def move_page(request: Request, state: SandboxState) -> Any:
+    data = await _body(request)
+    page = state.site.move_page(
+        _page_id(request),
+        space_key=_text(data, "space_key", required=True) or "",
+        now_ms=_now_ms(),
+    )
+    return {"id": str(page.id), "version": page.version, "space_id": str(page.space_id)}
+
+
+async def purge_page(request: Request, state: SandboxState) -> Any:
+    page_id = _page_id(request)
+    state.site.purge_page(page_id)
+    return {"id": str(page_id), "purged": True}
+
+
+async def stats(request: Request, state: SandboxState) -> Any:
+    return state.stats.snapshot()
+
+
+async def reset_stats(request: Request, state: SandboxState) -> Any:
+    state.stats.reset()
+    return state.stats.snapshot()
+
+
+async def get_faults(request: Request, state: SandboxState) -> Any:
+    return state.faults.settings()
+
+
+async def set_faults(request: Request, state: SandboxState) -> Any:
+    data = await _body(request)
+    try:
+        state.faults.configure(
+            rate=data.get("rate"), kinds=data.get("kinds"), latency_ms=data.get("latency_ms")
+        )
+    except (TypeError, ValueError) as exc:
+        raise SiteError(400, str(exc)) from None
+    return state.faults.settings()
+
+
+def _endpoint(handler: Handler, state: SandboxState) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        try:
+            return JSONResponse(await handler(request, state))
+        except SiteError as exc:
+            return _error(exc.status, str(exc))
+
+    return endpoint
+
+
+def admin_routes(state: SandboxState) -> list[Route]:
+    table: list[tuple[str, str, Handler]] = [
+        ("GET", "/_sandbox/spaces", list_spaces),
+        ("POST", "/_sandbox/pages", create_page),
+        ("GET", "/_sandbox/pages/{id}", get_page),
+        ("PUT", "/_sandbox/pages/{id}", edit_page),
+        ("DELETE", "/_sandbox/pages/{id}", trash_page),
+        ("POST", "/_sandbox/pages/{id}/restore", restore_page),
+        ("POST", "/_sandbox/pages/{id}/move", move_page),
+        ("POST", "/_sandbox/pages/{id}/purge", purge_page),
+        ("GET", "/_sandbox/stats", stats),
+        ("POST", "/_sandbox/stats/reset", reset_stats),
+        ("GET", "/_sandbox/faults", get_faults),
+        ("POST", "/_sandbox/faults", set_faults),
+    ]
+    return [Route(path, _endpoint(fn, state), methods=[method]) for method, path, fn in table]

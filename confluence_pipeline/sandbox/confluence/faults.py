@@ -1,0 +1,97 @@
+"""Injected latency and faults, and the public-API request statistics."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+FAULT_KINDS = ("429_retry_after", "429", "500", "503")
+
+
+class Faults:
+    """Decides, per public request, whether to fail it and how. Deterministic from the seed."""
+
+    def __init__(self, *, seed: int, rate: float, latency_ms: int) -> None:
+        self._rng = random.Random(f"faults:{seed}")
+        self.rate = 0.0
+        self.kinds: tuple[str, ...] = FAULT_KINDS
+        self.latency_ms = 0
+        self.configure(rate=rate, latency_ms=latency_ms)
+
+    def configure(
+        self,
+        *,
+        rate: float | None = None,
+        kinds: Sequence[str] | None = None,
+        latency_ms: int | None = None,
+    ) -> None:
+        """Changes the settings given; raises ValueError for out-of-range values."""
+        if rate is not None:
+            if not 0.0 <= float(rate) <= 1.0:
+                raise ValueError(f"rate must be between 0 and 1, got {rate}")
+            self.rate = float(rate)
+        if kinds is not None:
+            unknown = [k for k in kinds if k not in FAULT_KINDS]
+            if unknown or not kinds:
+                raise ValueError(f"kinds must be a non-empty subset of {list(FAULT_KINDS)}")
+            self.kinds = tuple(kinds)
+        if latency_ms is not None:
+            if int(latency_ms) < 0:
+                raise ValueError(f"latency_ms must be >= 0, got {latency_ms}")
+            self.latency_ms = int(latency_ms)
+
+    def settings(self) -> dict[str, Any]:
+        return {"rate": self.rate, "kinds": list(self.kinds), "latency_ms": self.latency_ms}
+
+    def pick(self) -> tuple[int, dict[str, str]] | None:
+        """None, or the status and headers of the fault to answer this request with."""
+        if self.rate <= 0.0 or self._rng.random() >= self.rate:
+            return None
+        kind = self._rng.choice(self.kinds)
+        if kind == "429_retry_after":
+            return 429, {"Retry-After": "1", **_rate_limit_headers()}
+        if kind == "429":
+            return 429, _rate_limit_headers()
+        if kind == "503":
+            return 503, ({"Retry-After": "1"} if self._rng.random() < 0.5 else {})
+        return 500, {}
+
+
+def _rate_limit_headers() -> dict[str, str]:
+    reset = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return {
+        "RateLimit-Reason": "confluence-quota-tenant-based",
+        "X-RateLimit-Limit": "100",
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%MZ"),
+    }
+
+
+class Stats:
+    """Counts public API requests by route template (``GET /wiki/api/v2/pages/{id}``)."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.requests_total = 0
+        self.by_route: Counter[str] = Counter()
+        self.responses_429 = 0
+        self.bytes_sent = 0
+
+    def record(self, route: str, status: int, size: int) -> None:
+        self.requests_total += 1
+        self.by_route[route] += 1
+        self.responses_429 += status == 429
+        self.bytes_sent += size
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "requests_total": self.requests_total,
+            "requests_by_route": dict(self.by_route),
+            "responses_429": self.responses_429,
+            "bytes_sent": self.bytes_sent,
+        }
