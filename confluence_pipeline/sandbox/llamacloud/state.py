@@ -1,0 +1,48 @@
+"""Everything one emulator instance holds: config, data, counters and faults."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from .faults import Faults
+from .store import Store
+
+
+@dataclass
+class Stats:
+    """Counters over the public API only (admin routes are not counted)."""
+
+    requests_total: int = 0
+    documents_upserted: int = 0
+    documents_deleted: int = 0
+    faults_injected: int = 0
+    requests_by_route: Counter[str] = field(default_factory=Counter)
+
+    def count_request(self, route: str) -> None:
+        self.requests_total += 1
+        self.requests_by_route[route] += 1
+
+    def reset(self) -> None:
+        self.requests_total = self.documents_upserted = self.documents_deleted = 0
+        self.faults_injected = 0
+        self.requests_by_route.clear()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "requests_total": self.requests_total,
+            "documents_upserted": self.documents_upserted,
+            "documents_deleted": self.documents_deleted,
+            "faults_injected": self.faults_injected,
+            "requests_by_route": dict(self.requests_by_route),
+        }
+
+
+@dataclass
+class SandboxState:
+    api_key: str
+    project_id: str
+    store: Store
+    faults: Faults
+    stats: Stats = field(default_factory=Stats)
