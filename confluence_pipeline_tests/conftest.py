@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import sqlalchemy
 
 from confluence_pipeline.sandbox.server import ServerThread
+from confluence_pipeline.state import StateStore
+
+POSTGRES_URL = os.environ.get(
+    "CONFLUENCE_PIPELINE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 
 
 @pytest.fixture
@@ -25,3 +34,31 @@ def llamacloud_sandbox() -> Iterator[ServerThread]:
 
     with ServerThread(create_app()) as server:
         yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty state database: a SQLite file, or a schema of its own on the local
+    PostgreSQL server (database ``test``)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'state.db'}"
+        return
+    schema = f"cp_test_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def store(state_url: str) -> Iterator[StateStore]:
+    store = StateStore.open(state_url, "test-secret-key")
+    try:
+        yield store
+    finally:
+        store.close()

@@ -255,6 +255,13 @@ class Ledger:
             raise LookupError(f"sync run #{run_id} not found")
         return run
 
+    def run_for(self, dagster_run_id: str) -> SyncRun | None:
+        """The sync run row written by that Dagster run, if it got that far."""
+        with self._sessions() as session:
+            return session.scalar(
+                select(SyncRun).where(SyncRun.dagster_run_id == dagster_run_id).limit(1)
+            )
+
     def history(self, index_id: int | None = None, *, limit: int = 20) -> list[SyncRun]:
         query = select(SyncRun).order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
         if index_id is not None:

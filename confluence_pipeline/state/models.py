@@ -74,6 +74,21 @@ class Index(Base):
     )
 
 
+class ConfluenceSpace(Base):
+    """A space as last resolved on a connection's site (key -> id, name, homepage)."""
+
+    __tablename__ = "spaces"
+    __table_args__ = (UniqueConstraint("connection_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    space_id: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(Text, default="")
+    homepage_id: Mapped[str | None] = mapped_column(String(40))
+    resolved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class SyncedPage(Base):
     """A page whose document LlamaCloud accepted, at ``version``; or one that failed."""
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from confluence_pipeline.state.crypto import TokenCipher
-from confluence_pipeline.state.models import Connection, Index
+from confluence_pipeline.state.models import ConfluenceSpace, Connection, Index, utcnow
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _SPACE_KEY = re.compile(r"^[A-Za-z0-9~_-]{1,255}$")
@@ -110,6 +110,31 @@ class Registry:
             orphans = list(session.scalars(select(Index.name).where(Index.connection_id == row.id)))
             session.delete(row)
         return orphans
+
+    # spaces
+    def record_space(
+        self, connection_id: int, *, key: str, space_id: str, name: str, homepage_id: str | None
+    ) -> None:
+        with self._sessions.begin() as session:
+            row = session.scalar(
+                select(ConfluenceSpace).where(
+                    ConfluenceSpace.connection_id == connection_id, ConfluenceSpace.key == key
+                )
+            )
+            if row is None:
+                row = ConfluenceSpace(connection_id=connection_id, key=key)
+                session.add(row)
+            row.space_id, row.name, row.homepage_id = space_id, name, homepage_id
+            row.resolved_at = utcnow()
+
+    def get_space(self, connection_id: int, key: str) -> ConfluenceSpace | None:
+        """The space as last resolved on this connection, or None if never resolved."""
+        with self._sessions() as session:
+            return session.scalar(
+                select(ConfluenceSpace).where(
+                    ConfluenceSpace.connection_id == connection_id, ConfluenceSpace.key == key
+                )
+            )
 
     # indexes
     def create_index(

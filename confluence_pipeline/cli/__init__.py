@@ -1,0 +1,70 @@
+"""The ``confluence-pipeline`` command: one clear line and a non-zero exit on any error."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from confluence_pipeline.cli.connections import connect, connections, disconnect
+from confluence_pipeline.cli.demo import demo
+from confluence_pipeline.cli.indexes import index
+from confluence_pipeline.cli.output import errors
+from confluence_pipeline.cli.sandbox import sandbox
+from confluence_pipeline.cli.syncing import history, sync
+from confluence_pipeline.confluence import ConfluenceError
+from confluence_pipeline.llamacloud import LlamaCloudError
+from confluence_pipeline.settings import SettingsError
+from confluence_pipeline.state import DatabaseURLError, RegistryError, SecretKeyMismatch
+from confluence_pipeline.sync import SyncError
+
+_USER_ERRORS = (
+    ConfluenceError,
+    DatabaseURLError,
+    LlamaCloudError,
+    RegistryError,
+    SecretKeyMismatch,
+    SettingsError,
+    SyncError,
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Keep Confluence Cloud spaces searchable in LlamaCloud indexes."""
+
+
+for command in (sandbox, connect, connections, disconnect, index, sync, history, demo):
+    cli.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="confluence-pipeline", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        errors.print("aborted", markup=False)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except _USER_ERRORS as exc:
+        _error(str(exc))
+    except SQLAlchemyError as exc:
+        detail = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+        _error(f"state database: {detail}")
+    except KeyboardInterrupt:
+        _error("interrupted")
+    except Exception as exc:
+        if os.environ.get("CONFLUENCE_PIPELINE_DEBUG"):
+            raise
+        _error(f"unexpected {type(exc).__name__}: {exc} (CONFLUENCE_PIPELINE_DEBUG=1 for details)")
+
+
+def _error(message: str) -> None:
+    first_line = message.strip().splitlines()[0] if message.strip() else "failed"
+    errors.print(f"error: {first_line}", markup=False, soft_wrap=True)
+    sys.exit(1)

@@ -1,0 +1,206 @@
+"""`index create|list|show|update|delete|apply`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from confluence_pipeline.cli.context import dagster_instance, open_state
+from confluence_pipeline.cli.env import llamacloud_sink
+from confluence_pipeline.cli.output import console, fail, print_json, print_table
+from confluence_pipeline.defs.partitions import register_partitions
+from confluence_pipeline.llamacloud import pipeline_name
+from confluence_pipeline.state import Index, StateStore
+
+
+def _spaces(value: str) -> list[str]:
+    return [key.strip() for key in value.split(",") if key.strip()]
+
+
+def _describe(store: StateStore, index: Index) -> dict[str, Any]:
+    connection = (
+        store.registry.connection_by_id(index.connection_id).name if index.connection_id else None
+    )
+    return {
+        "name": index.name,
+        "spaces": index.spaces,
+        "interval_minutes": index.interval_minutes,
+        "enabled": index.enabled,
+        "connection": connection,
+        "pipeline_name": index.pipeline_name,
+        "pipeline_id": index.pipeline_id,
+        "max_delete_fraction": index.max_delete_fraction,
+        "created_at": index.created_at,
+    }
+
+
+def _register(store: StateStore) -> None:
+    """Mirrors the index registry into the Dagster instance's partition keys at once, so a
+    partition can be materialized right after `index create`."""
+    indexes = store.registry.list_indexes()
+    with dagster_instance() as instance:
+        register_partitions(
+            instance, [i.name for i in indexes], [s for i in indexes for s in i.spaces]
+        )
+
+
+@click.group()
+def index() -> None:
+    """Declare the indexes to keep in sync."""
+
+
+@index.command("create")
+@click.argument("name")
+@click.option("--spaces", required=True, help="Comma-separated space keys, e.g. ENG,OPS.")
+@click.option("--interval", default=60, show_default=True, help="Minutes between syncs.")
+@click.option("--connection", help="Connection name (optional when there is only one).")
+@click.option("--max-delete-fraction", default=0.5, show_default=True, type=float)
+@click.option("--disabled", is_flag=True, help="Create it paused (the sensor skips it).")
+def create(
+    name: str,
+    spaces: str,
+    interval: int,
+    connection: str | None,
+    max_delete_fraction: float,
+    disabled: bool,
+) -> None:
+    """Create an index over some spaces."""
+    with open_state() as store:
+        store.registry.create_index(
+            name=name,
+            spaces=_spaces(spaces),
+            pipeline_name=pipeline_name(name),
+            interval_minutes=interval,
+            connection=connection,
+            enabled=not disabled,
+            max_delete_fraction=max_delete_fraction,
+        )
+        _register(store)
+    console.print(f"created index {name}", markup=False)
+
+
+@index.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def list_(as_json: bool) -> None:
+    """List indexes."""
+    with open_state() as store:
+        data = [_describe(store, i) for i in store.registry.list_indexes()]
+    if as_json:
+        print_json(data)
+        return
+    print_table(
+        "Indexes",
+        ["name", "spaces", "interval (min)", "enabled", "connection", "pipeline"],
+        [
+            [
+                d["name"],
+                d["spaces"],
+                d["interval_minutes"],
+                d["enabled"],
+                d["connection"],
+                d["pipeline_name"],
+            ]
+            for d in data
+        ],
+    )
+
+
+@index.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+def show(name: str, as_json: bool) -> None:
+    """Show one index and its last syncs."""
+    with open_state() as store:
+        data = _describe(store, store.registry.get_index(name))
+    if as_json:
+        print_json(data)
+        return
+    for key, value in data.items():
+        console.print(f"{key}: {value}", markup=False)
+
+
+@index.command("update")
+@click.argument("name")
+@click.option("--spaces", help="Replace the space keys (comma-separated).")
+@click.option("--interval", type=int, help="Minutes between syncs.")
+@click.option("--connection", help="Connection name.")
+@click.option("--max-delete-fraction", type=float)
+@click.option("--enable/--disable", default=None, help="Resume or pause scheduled syncs.")
+def update(
+    name: str,
+    spaces: str | None,
+    interval: int | None,
+    connection: str | None,
+    max_delete_fraction: float | None,
+    enable: bool | None,
+) -> None:
+    """Change an index."""
+    changes: dict[str, Any] = {}
+    if spaces is not None:
+        changes["spaces"] = _spaces(spaces)
+    if interval is not None:
+        changes["interval_minutes"] = interval
+    if connection is not None:
+        changes["connection"] = connection
+    if max_delete_fraction is not None:
+        changes["max_delete_fraction"] = max_delete_fraction
+    if enable is not None:
+        changes["enabled"] = enable
+    if not changes:
+        raise fail("nothing to update: give at least one option (see --help)")
+    with open_state() as store:
+        store.registry.update_index(name, **changes)
+        _register(store)
+    console.print(f"updated index {name}", markup=False)
+
+
+@index.command("delete")
+@click.argument("name")
+@click.option("--purge-documents", is_flag=True, help="Also delete its documents from LlamaCloud.")
+def delete(name: str, purge_documents: bool) -> None:
+    """Delete an index (its LlamaCloud documents stay unless --purge-documents)."""
+    with open_state() as store:
+        existing = store.registry.get_index(name)
+        if purge_documents and existing.pipeline_id:
+            with llamacloud_sink() as sink:
+                ids = sink.list_document_ids(existing.pipeline_id)
+                sink.delete(existing.pipeline_id, sorted(ids))
+        store.registry.delete_index(name)
+    console.print(f"deleted index {name}", markup=False)
+
+
+@index.command("apply")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def apply(file: Path) -> None:
+    """Create or update indexes to match a YAML file (`indexes: [{name, spaces, ...}]`)."""
+    try:
+        document = yaml.safe_load(file.read_text())
+    except yaml.YAMLError as exc:
+        raise fail(f"{file}: not valid YAML ({exc.__class__.__name__})") from None
+    entries = document.get("indexes") if isinstance(document, dict) else None
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise fail(f"{file}: expected a mapping with a list `indexes` of mappings")
+    allowed = {"name", "spaces", "interval_minutes", "connection", "enabled", "max_delete_fraction"}
+    for position, entry in enumerate(entries, 1):
+        unknown = set(entry) - allowed
+        if unknown or "name" not in entry or not isinstance(entry.get("spaces"), list):
+            raise fail(
+                f"{file}: index #{position} needs `name` and a list `spaces`"
+                + (f"; unknown keys: {', '.join(sorted(unknown))}" if unknown else "")
+            )
+    with open_state() as store:
+        existing = {i.name for i in store.registry.list_indexes()}
+        for entry in entries:
+            fields = {k: v for k, v in entry.items() if k != "name"}
+            if entry["name"] in existing:
+                store.registry.update_index(entry["name"], **fields)
+                console.print(f"updated index {entry['name']}", markup=False)
+            else:
+                store.registry.create_index(
+                    name=entry["name"], pipeline_name=pipeline_name(entry["name"]), **fields
+                )
+                console.print(f"created index {entry['name']}", markup=False)
+        _register(store)

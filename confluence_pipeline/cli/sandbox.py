@@ -1,0 +1,65 @@
+"""`sandbox`: the local emulators of Confluence Cloud and LlamaCloud, until Ctrl-C.
+
+This command and `demo` are the only production code that imports ``confluence_pipeline.sandbox``,
+lazily, because they are its entry points."""
+
+from __future__ import annotations
+
+import click
+
+from confluence_pipeline.cli.output import console
+
+
+@click.command()
+@click.option("--confluence-port", default=8790, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--llamacloud-port", default=8791, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--spaces", default=3, show_default=True, type=click.IntRange(1, 500))
+@click.option("--pages-per-space", default=50, show_default=True, type=click.IntRange(0, 200_000))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--latency-ms", default=0, show_default=True, type=click.IntRange(0, 60_000))
+@click.option("--fault-rate", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0))
+@click.option("--host", default="127.0.0.1", show_default=True)
+def sandbox(
+    confluence_port: int,
+    llamacloud_port: int,
+    spaces: int,
+    pages_per_space: int,
+    seed: int,
+    latency_ms: int,
+    fault_rate: float,
+    host: str,
+) -> None:
+    """Serve the Confluence Cloud and LlamaCloud emulators on real ports until stopped."""
+    from confluence_pipeline.sandbox import confluence, llamacloud
+    from confluence_pipeline.sandbox.server import free_port, serve_until_signal
+
+    apps = {
+        "confluence": (
+            confluence.create_app(
+                spaces=spaces,
+                pages_per_space=pages_per_space,
+                seed=seed,
+                latency_ms=latency_ms,
+                fault_rate=fault_rate,
+            ),
+            confluence_port or free_port(host),
+        ),
+        "llamacloud": (
+            llamacloud.create_app(latency_ms=latency_ms, fault_rate=fault_rate, seed=seed),
+            llamacloud_port or free_port(host),
+        ),
+    }
+
+    def ready(urls: dict[str, str]) -> None:
+        console.print(
+            f"sandbox ready: confluence={urls['confluence']} llamacloud={urls['llamacloud']}\n"
+            f"  connect:  confluence-pipeline connect --site {urls['confluence']} "
+            "--email demo@example.com --api-token sandbox-token\n"
+            f"  env:      LLAMA_CLOUD_BASE_URL={urls['llamacloud']} "
+            "LLAMA_CLOUD_API_KEY=sandbox-key LLAMA_CLOUD_PROJECT_ID=sandbox-project",
+            markup=False,
+            soft_wrap=True,
+        )
+
+    serve_until_signal(apps, host=host, on_ready=ready)
+    console.print("sandbox stopped", markup=False)

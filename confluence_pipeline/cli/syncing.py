@@ -1,0 +1,110 @@
+"""`sync` and `history`."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from confluence_pipeline.cli.context import dagster_instance, open_state
+from confluence_pipeline.cli.env import REQUIRED_FOR_SYNC, require_env
+from confluence_pipeline.cli.output import console, fail, print_json, print_table
+from confluence_pipeline.definitions import defs
+from confluence_pipeline.defs.launch import run_sync
+from confluence_pipeline.state import StateStore, SyncRun
+
+HISTORY_COLUMNS = [
+    "index",
+    "space",
+    "status",
+    "started",
+    "seconds",
+    "listed",
+    "new",
+    "changed",
+    "unchanged",
+    "deleted",
+    "failed",
+    "uploaded",
+    "error",
+]
+
+
+def history_rows(store: StateStore, runs: list[SyncRun]) -> list[list[object]]:
+    names = {i.id: i.name for i in store.registry.list_indexes()}
+    return [
+        [
+            names.get(r.index_id, f"#{r.index_id}"),
+            r.space_key,
+            r.status,
+            r.started_at,
+            round((r.finished_at - r.started_at).total_seconds(), 2) if r.finished_at else None,
+            r.pages_listed,
+            r.pages_new,
+            r.pages_changed,
+            r.pages_unchanged,
+            r.pages_deleted,
+            r.pages_failed,
+            r.documents_uploaded,
+            (r.error or "")[:120] or None,
+        ]
+        for r in runs
+    ]
+
+
+@click.command()
+@click.argument("name")
+@click.option("--space", "spaces", multiple=True, help="Only this space (repeatable).")
+@click.option("--full", is_flag=True, help="Re-upload every page and allow mass deletion.")
+@click.option(
+    "--allow-mass-delete", is_flag=True, help="Allow deleting more than the index's share."
+)
+def sync(name: str, spaces: tuple[str, ...], full: bool, allow_mass_delete: bool) -> None:
+    """Sync an index now, through the Dagster job (runs show in the UI)."""
+    require_env(*REQUIRED_FOR_SYNC)
+    with open_state() as store:
+        index = store.registry.get_index(name)
+        unknown = [s for s in spaces if s not in index.spaces]
+        if unknown:
+            raise fail(
+                f"space {', '.join(unknown)} is not in index {name!r} "
+                f"(its spaces: {', '.join(index.spaces)})"
+            )
+        started = time.monotonic()
+        with dagster_instance() as instance:
+            outcomes = run_sync(
+                instance,
+                defs,
+                index,
+                list(spaces) or index.spaces,
+                full=full,
+                allow_mass_delete=allow_mass_delete,
+                on_start=lambda space: console.print(f"syncing {name} / {space} ...", markup=False),
+            )
+        runs = [store.ledger.run_for(o.dagster_run_id) for o in outcomes]
+        print_table(
+            f"Sync of {name} ({time.monotonic() - started:.1f} s)",
+            HISTORY_COLUMNS,
+            history_rows(store, [r for r in runs if r is not None]),
+        )
+    failed = [o for o in outcomes if not o.success]
+    for outcome in failed:
+        console.print(f"{outcome.space}: {outcome.error}", markup=False)
+    if failed:
+        raise fail(f"{len(failed)} of {len(outcomes)} space(s) failed")
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
+def history(name: str | None, as_json: bool, limit: int) -> None:
+    """Past syncs, newest first."""
+    with open_state() as store:
+        index_id = store.registry.get_index(name).id if name else None
+        runs = store.ledger.history(index_id, limit=limit)
+        rows = history_rows(store, runs)
+    if as_json:
+        print_json([dict(zip(HISTORY_COLUMNS, row, strict=True)) for row in rows])
+        return
+    print_table("Sync history", HISTORY_COLUMNS, rows)

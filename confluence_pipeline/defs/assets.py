@@ -1,0 +1,215 @@
+"""The four assets of a sync, each partitioned by (index, space)."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import dagster as dg
+import pandas as pd
+
+from confluence_pipeline import sync
+from confluence_pipeline.defs.partitions import index_space_partitions, split_partition_key
+from confluence_pipeline.defs.resources import ConfluenceResource, LlamaCloudResource, StateResource
+from confluence_pipeline.state import Index, RegistryError, StateStore
+
+GROUP = "confluence_sync"
+FULL_SYNC_TAG = "confluence_pipeline/full"
+ALLOW_MASS_DELETE_TAG = "confluence_pipeline/allow_mass_delete"
+
+
+@dataclass
+class _Step:
+    store: StateStore
+    index: Index
+    space_key: str
+    run_id: int
+    full: bool
+    started: float
+
+
+@contextlib.contextmanager
+def _step(context: dg.AssetExecutionContext, state: StateResource) -> Iterator[_Step]:
+    """Opens state, loads the partition's index and sync-run row; a failure inside is recorded
+    on the run row and surfaces as one clear line."""
+    index_name, space_key = split_partition_key(context.partition_key)
+    full = context.run.tags.get(FULL_SYNC_TAG) == "true"
+    with state.open() as store:
+        try:
+            index = store.registry.get_index(index_name)
+            sync.check_partition(index, space_key)
+        except (sync.SyncError, RegistryError) as exc:
+            raise dg.Failure(str(exc)) from None
+        run_id = store.ledger.start_run(
+            index.id, space_key, dagster_run_id=context.run_id, full=full
+        )
+        try:
+            with sync.recording_failure(store, run_id):
+                yield _Step(store, index, space_key, run_id, full, time.monotonic())
+        except sync.SyncError as exc:
+            raise dg.Failure(str(exc)) from None
+
+
+def _preview(rows: list[sync.PageRow]) -> dg.MetadataValue:
+    if not rows:
+        return dg.MetadataValue.md("_no pages_")
+    frame = pd.DataFrame(
+        [{"page": f"[{r.title}]({r.url})", "id": r.page_id, "version": r.version} for r in rows]
+    )
+    return dg.MetadataValue.md(frame.to_markdown(index=False))
+
+
+def _seconds(step: _Step) -> float:
+    return round(time.monotonic() - step.started, 3)
+
+
+@dg.asset(
+    partitions_def=index_space_partitions,
+    group_name=GROUP,
+    kinds={"confluence"},
+    description="The Confluence space of the partition, resolved by key: id, name, homepage.",
+)
+def confluence_spaces(
+    context: dg.AssetExecutionContext, state: StateResource, confluence: ConfluenceResource
+) -> dg.MaterializeResult:
+    with _step(context, state) as step, confluence.client_for(step.store, step.index) as client:
+        space = sync.resolve_space(step.store, client, step.index, step.space_key)
+    return dg.MaterializeResult(
+        metadata={
+            "space_id": space.id,
+            "space_name": space.name,
+            "homepage_id": space.homepage_id or "",
+            "duration_s": _seconds(step),
+        }
+    )
+
+
+@dg.asset(
+    partitions_def=index_space_partitions,
+    group_name=GROUP,
+    kinds={"confluence"},
+    deps=[confluence_spaces],
+    description=(
+        "Every current page of the space, listed without bodies; bodies of new or changed "
+        "pages are staged in the state database, pages gone from the space staged for deletion."
+    ),
+)
+def confluence_pages(
+    context: dg.AssetExecutionContext, state: StateResource, confluence: ConfluenceResource
+) -> dg.MaterializeResult:
+    with _step(context, state) as step, confluence.client_for(step.store, step.index) as client:
+        space = sync.recorded_space(step.store, step.index, step.space_key)
+        plan = sync.plan_pages(
+            step.store,
+            client,
+            step.index,
+            space,
+            run_id=step.run_id,
+            full=step.full,
+            log=context.log.info,
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "pages_listed": plan.listed,
+            "pages_new": plan.new,
+            "pages_changed": plan.changed,
+            "pages_unchanged": plan.unchanged,
+            "pages_to_delete": plan.to_delete,
+            "bodies_fetched": plan.fetched,
+            "duration_s": _seconds(step),
+            "changed_pages": _preview(plan.preview),
+        }
+    )
+
+
+@dg.asset(
+    partitions_def=index_space_partitions,
+    group_name=GROUP,
+    kinds={"python", "markdown"},
+    deps=[confluence_pages],
+    description="Staged page bodies converted to Markdown documents with citation metadata.",
+)
+def markdown_documents(
+    context: dg.AssetExecutionContext, state: StateResource
+) -> dg.MaterializeResult:
+    with _step(context, state) as step:
+        result = sync.convert_pages(step.store, step.index, step.space_key, log=context.log.info)
+    return dg.MaterializeResult(
+        metadata={
+            "documents_converted": result.converted,
+            "conversion_failures": result.failed,
+            "first_error": result.errors[0] if result.errors else "",
+            "duration_s": _seconds(step),
+        }
+    )
+
+
+@dg.asset(
+    partitions_def=index_space_partitions,
+    group_name=GROUP,
+    kinds={"llamaindex"},
+    deps=[markdown_documents],
+    description=(
+        "Documents upserted into the index's LlamaCloud pipeline and documents of deleted "
+        "pages removed; page versions are recorded only after LlamaCloud accepted them."
+    ),
+    check_specs=[
+        dg.AssetCheckSpec("uploads_succeeded", asset="llamacloud_uploads"),
+        dg.AssetCheckSpec("no_mass_deletion", asset="llamacloud_uploads", blocking=True),
+    ],
+)
+def llamacloud_uploads(
+    context: dg.AssetExecutionContext, state: StateResource, llamacloud: LlamaCloudResource
+) -> dg.MaterializeResult:
+    with _step(context, state) as step, llamacloud.sink() as sink:
+        allow = step.full or context.run.tags.get(ALLOW_MASS_DELETE_TAG) == "true"
+        result = sync.upload_documents(
+            step.store,
+            sink,
+            step.index,
+            step.space_key,
+            run_id=step.run_id,
+            allow_mass_delete=allow,
+            log=context.log.info,
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "pipeline_id": result.pipeline_id,
+            "documents_uploaded": result.uploaded,
+            "documents_deleted": result.deleted,
+            "pages_failed": result.failed,
+            "deletions_refused": result.deletions_refused,
+            "duration_s": _seconds(step),
+            "uploaded_pages": _preview(result.preview),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="uploads_succeeded",
+                passed=result.failed == 0,
+                metadata={"pages_failed": result.failed},
+                description=result.errors[0] if result.errors else None,
+            ),
+            dg.AssetCheckResult(
+                check_name="no_mass_deletion",
+                passed=result.deletions_refused == 0,
+                metadata={"deletions_refused": result.deletions_refused},
+                description=(
+                    f"refused to delete {result.deletions_refused} documents; rerun with --full"
+                    if result.deletions_refused
+                    else None
+                ),
+            ),
+        ],
+    )
+
+
+sync_assets = [confluence_spaces, confluence_pages, markdown_documents, llamacloud_uploads]
+
+sync_job = dg.define_asset_job(
+    "confluence_sync",
+    selection=sync_assets,
+    partitions_def=index_space_partitions,
+    description="Sync one (index, space) partition: resolve, plan, convert, upload.",
+)

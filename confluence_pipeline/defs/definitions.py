@@ -1,0 +1,21 @@
+"""Assets, job, sensor and resources of the Confluence -> LlamaCloud sync."""
+
+import dagster as dg
+
+from confluence_pipeline.defs.assets import sync_assets, sync_job
+from confluence_pipeline.defs.resources import ConfluenceResource, LlamaCloudResource, StateResource
+from confluence_pipeline.defs.sensors import sync_due_sensor
+
+defs = dg.Definitions(
+    assets=sync_assets,
+    jobs=[sync_job],
+    sensors=[sync_due_sensor],
+    resources={
+        "state": StateResource(),
+        "confluence": ConfluenceResource(),
+        "llamacloud": LlamaCloudResource(
+            api_key=dg.EnvVar("LLAMA_CLOUD_API_KEY"),
+            project_id=dg.EnvVar("LLAMA_CLOUD_PROJECT_ID"),
+        ),
+    },
+)

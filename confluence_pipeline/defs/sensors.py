@@ -1,0 +1,78 @@
+"""The sensor that replaces the old service's 5-minute scheduler."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from confluence_pipeline.defs.assets import sync_job
+from confluence_pipeline.defs.partitions import (
+    index_partitions,
+    partition_key,
+    space_partitions,
+)
+from confluence_pipeline.defs.resources import StateResource
+from confluence_pipeline.state import Index
+
+INDEX_TAG = "confluence_pipeline/index"
+SPACE_TAG = "confluence_pipeline/space"
+
+
+def run_tags(index: str, space: str) -> dict[str, str]:
+    """Tags of a sync run; ``confluence_pipeline/partition`` limits runs per partition to one."""
+    return {INDEX_TAG: index, SPACE_TAG: space, "confluence_pipeline/partition": f"{index}|{space}"}
+
+
+def _due(index: Index, last: datetime | None, now: datetime) -> bool:
+    if last is None:
+        return True
+    if last.tzinfo is None:  # SQLite returns naive UTC
+        last = last.replace(tzinfo=UTC)
+    return (now - last).total_seconds() >= index.interval_minutes * 60
+
+
+@dg.sensor(
+    job=sync_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Each tick: registers (index, space) partitions from the index registry, removes stale "
+        "ones, and requests a sync of each enabled pair whose interval has elapsed since its "
+        "last successful sync. Run keys carry the interval slot, so no tick launches twice."
+    ),
+)
+def sync_due_sensor(context: dg.SensorEvaluationContext, state: StateResource) -> dg.SensorResult:
+    now = datetime.now(UTC)
+    with state.open() as store:
+        indexes = store.registry.list_indexes()
+        last_success = store.ledger.last_success()
+
+    wanted = {
+        index_partitions.name: [i.name for i in indexes],
+        space_partitions.name: list(dict.fromkeys(s for i in indexes for s in i.spaces)),
+    }
+    requests: list[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest] = []
+    for name, keys in wanted.items():
+        assert name is not None
+        known = set(context.instance.get_dynamic_partitions(name))
+        if added := [key for key in keys if key not in known]:
+            requests.append(dg.AddDynamicPartitionsRequest(name, added))
+        if stale := sorted(known - set(keys)):
+            requests.append(dg.DeleteDynamicPartitionsRequest(name, stale))
+
+    run_requests = []
+    for index in indexes:
+        if not index.enabled or index.connection_id is None:
+            continue
+        slot = int(now.timestamp() // (index.interval_minutes * 60))
+        for space in index.spaces:
+            if _due(index, last_success.get((index.id, space)), now):
+                run_requests.append(
+                    dg.RunRequest(
+                        run_key=f"{index.name}|{space}|{slot}",
+                        partition_key=partition_key(index.name, space),
+                        tags=run_tags(index.name, space),
+                    )
+                )
+    return dg.SensorResult(run_requests=run_requests, dynamic_partitions_requests=requests)
