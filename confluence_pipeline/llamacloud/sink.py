@@ -1,0 +1,210 @@
+"""The production sink: LlamaCloud pipelines and documents through the official SDK."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import TracebackType
+
+import httpx
+import llama_cloud
+from llama_cloud.types.pipelines import CloudDocumentCreateParam
+
+from .errors import LlamaCloudError, from_sdk
+from .models import Document
+
+_CONNECT_TIMEOUT_S = 5.0
+_LIST_PAGE_SIZE = 100
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
+_UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9_-]")
+_SLUG_MAX = 60
+
+
+def document_id(site_id: str, page_id: str) -> str:
+    """``cf-<site or cloud id>-<page id>``, every character outside ``[A-Za-z0-9_-]`` made ``-``.
+
+    Such ids travel unchanged through URL paths, so get and delete reach the same document.
+    Raises ValueError when either part is empty.
+    """
+    if not site_id or not page_id:
+        raise ValueError("document_id needs a non-empty site id and page id")
+    return _UNSAFE_ID_CHARS.sub("-", f"cf-{site_id}-{page_id}")
+
+
+def pipeline_name(index_name: str) -> str:
+    """``confluence-<slug>``: lowercase ``[a-z0-9-]`` only, the same for the same index name.
+
+    Accents are folded to ASCII; a name with no usable character, or a slug longer than 60
+    characters, gets a short hash of the full name so distinct names stay distinct.
+    """
+    ascii_name = unicodedata.normalize("NFKD", index_name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    digest = hashlib.sha256(index_name.encode()).hexdigest()[:8]
+    if not slug:
+        slug = digest
+    elif len(slug) > _SLUG_MAX:
+        slug = f"{slug[:_SLUG_MAX].rstrip('-')}-{digest}"
+    return f"confluence-{slug}"
+
+
+@contextmanager
+def _deprecated_v1_api() -> Iterator[None]:
+    # The SDK marks every v1 pipeline/document method @deprecated("deprecated") yet offers no
+    # non-deprecated way to upsert text documents (api-contracts B2). Silence exactly that
+    # warning, only around our calls, so it neither floods logs nor breaks `-W error` runs.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="deprecated", category=DeprecationWarning)
+        yield
+
+
+def _payload(document: Document) -> CloudDocumentCreateParam:
+    return {"id": document.id, "text": document.text, "metadata": document.metadata}
+
+
+def _size(payload: CloudDocumentCreateParam) -> int:
+    return len(json.dumps(payload, ensure_ascii=False, default=str).encode())
+
+
+def _describe(ids: Sequence[str]) -> str:
+    if len(ids) == 1:
+        return f"document {ids[0]}"
+    return f"{len(ids)} documents {ids[0]}..{ids[-1]}"
+
+
+class LlamaCloudSink:
+    """A ``Sink`` backed by LlamaCloud managed pipelines; one SDK client per sink.
+
+    The SDK retries connection errors, timeouts, 408/409/429 and 5xx ``max_retries`` times
+    with exponential backoff honouring ``Retry-After``; what still fails raises LlamaCloudError.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        project_id: str,
+        *,
+        base_url: str | None = None,
+        batch_size: int = 100,
+        max_batch_bytes: int = 4_000_000,
+        timeout: float = 60.0,
+        max_retries: int = 5,
+    ) -> None:
+        if not api_key:
+            raise LlamaCloudError("LlamaCloud API key is empty", operation="connect")
+        if batch_size < 1 or max_batch_bytes < 1:
+            raise ValueError("batch_size and max_batch_bytes must be positive")
+        self._api_key = api_key
+        self._project_id = project_id
+        self._batch_size = batch_size
+        self._max_batch_bytes = max_batch_bytes
+        self._client = llama_cloud.LlamaCloud(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, _CONNECT_TIMEOUT_S)),
+            max_retries=max_retries,
+        )
+
+    def _error(self, exc: Exception, operation: str, ids: Sequence[str] = ()) -> LlamaCloudError:
+        return from_sdk(exc, operation, secrets=(self._api_key,), document_ids=ids)
+
+    def ensure_pipeline(self, name: str) -> str:
+        """The id of the pipeline called ``name`` in the project, created when missing.
+
+        An existing pipeline is reused as is (its embedding and chunking settings untouched);
+        a new one gets the server's default embedding and automatic chunking.
+        """
+        try:
+            with _deprecated_v1_api():
+                found = self._client.pipelines.list(project_id=self._project_id, pipeline_name=name)
+                for pipeline in found:
+                    if pipeline.name == name:
+                        return pipeline.id
+                created = self._client.pipelines.upsert(
+                    name=name,
+                    project_id=self._project_id,
+                    pipeline_type="MANAGED",
+                    embedding_config=None,
+                    transform_config={"mode": "auto"},
+                    llama_parse_parameters={},
+                )
+        except (llama_cloud.LlamaCloudError, httpx.HTTPError) as exc:
+            raise self._error(exc, f"ensure pipeline {name!r}") from None
+        return created.id
+
+    def _batches(self, documents: Sequence[Document]) -> Iterator[list[CloudDocumentCreateParam]]:
+        batch: list[CloudDocumentCreateParam] = []
+        batch_bytes = 2  # the enclosing []
+        for document in documents:
+            payload = _payload(document)
+            size = _size(payload) + 1
+            over = batch_bytes + size > self._max_batch_bytes
+            if batch and (len(batch) >= self._batch_size or over):
+                yield batch
+                batch, batch_bytes = [], 2
+            batch.append(payload)
+            batch_bytes += size
+        if batch:
+            yield batch
+
+    def upsert(self, pipeline_id: str, documents: Sequence[Document]) -> None:
+        """Creates or replaces ``documents`` by id, in batches of ``batch_size`` documents and
+        at most ``max_batch_bytes`` of JSON (a larger single document goes alone).
+
+        Raises LlamaCloudError naming the first rejected batch; earlier batches stay stored.
+        """
+        for document in documents:
+            if not _SAFE_ID.match(document.id):
+                raise LlamaCloudError(
+                    f"LlamaCloud upsert refused document id {document.id!r}: "
+                    "use only [A-Za-z0-9_.-] (see document_id())",
+                    operation="upsert",
+                    document_ids=[document.id],
+                )
+        for batch in self._batches(documents):
+            ids = [str(payload["id"]) for payload in batch]
+            try:
+                with _deprecated_v1_api():
+                    self._client.pipelines.documents.upsert(pipeline_id, body=batch)
+            except (llama_cloud.LlamaCloudError, httpx.HTTPError) as exc:
+                operation = f"upsert of {_describe(ids)} into pipeline {pipeline_id}"
+                raise self._error(exc, operation, ids) from None
+
+    def delete(self, pipeline_id: str, document_ids: Sequence[str]) -> None:
+        """Deletes each document; one that is already gone (404) is skipped silently."""
+        for doc_id in document_ids:
+            try:
+                with _deprecated_v1_api():
+                    self._client.pipelines.documents.delete(doc_id, pipeline_id=pipeline_id)
+            except llama_cloud.NotFoundError:
+                continue
+            except (llama_cloud.LlamaCloudError, httpx.HTTPError) as exc:
+                operation = f"delete of document {doc_id} from pipeline {pipeline_id}"
+                raise self._error(exc, operation, [doc_id]) from None
+
+    def list_document_ids(self, pipeline_id: str) -> set[str]:
+        """The ids of every document in the pipeline (all pages of the paginated list)."""
+        try:
+            with _deprecated_v1_api():
+                pages = self._client.pipelines.documents.list(pipeline_id, limit=_LIST_PAGE_SIZE)
+                return {document.id for document in pages}
+        except (llama_cloud.LlamaCloudError, httpx.HTTPError) as exc:
+            raise self._error(exc, f"listing documents of pipeline {pipeline_id}") from None
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> LlamaCloudSink:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
