@@ -1,0 +1,52 @@
+"""Test helpers over the sandboxes' admin routes (plain HTTP, like any client)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+class ConfluenceAdmin:
+    def __init__(self, url: str) -> None:
+        self._http = httpx.Client(base_url=url, timeout=30)
+
+    def spaces(self) -> list[dict[str, Any]]:
+        return list(self._http.get("/_sandbox/spaces").raise_for_status().json())
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self._http.get("/_sandbox/stats").raise_for_status().json())
+
+    def create_page(self, space_key: str, title: str, storage: str) -> str:
+        body = {"space_key": space_key, "title": title, "storage": storage}
+        return str(self._http.post("/_sandbox/pages", json=body).raise_for_status().json()["id"])
+
+    def edit_page(self, page_id: str, storage: str) -> int:
+        response = self._http.put(f"/_sandbox/pages/{page_id}", json={"storage": storage})
+        return int(response.raise_for_status().json()["version"])
+
+    def trash_page(self, page_id: str) -> None:
+        self._http.delete(f"/_sandbox/pages/{page_id}").raise_for_status()
+
+    def move_page(self, page_id: str, space_key: str) -> None:
+        self._http.post(
+            f"/_sandbox/pages/{page_id}/move", json={"space_key": space_key}
+        ).raise_for_status()
+
+    def page(self, page_id: str) -> dict[str, Any]:
+        return dict(self._http.get(f"/_sandbox/pages/{page_id}").raise_for_status().json())
+
+
+class LlamaCloudAdmin:
+    def __init__(self, url: str) -> None:
+        self._http = httpx.Client(base_url=url, timeout=30)
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self._http.get("/_sandbox/stats").raise_for_status().json())
+
+    def pipelines(self) -> list[dict[str, Any]]:
+        return list(self._http.get("/_sandbox/pipelines").raise_for_status().json())
+
+    def documents(self, pipeline_id: str) -> dict[str, dict[str, Any]]:
+        rows = self._http.get(f"/_sandbox/pipelines/{pipeline_id}/documents").raise_for_status()
+        return {doc["id"]: doc for doc in rows.json()}

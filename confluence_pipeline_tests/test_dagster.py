@@ -1,0 +1,172 @@
+"""The Dagster layer: materialize a partition, asset checks, and the scheduling sensor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from confluence_pipeline.definitions import defs
+from confluence_pipeline.defs.assets import sync_assets
+from confluence_pipeline.defs.partitions import register_partitions
+from confluence_pipeline.defs.resources import (
+    ConfluenceResource,
+    LlamaCloudResource,
+    StateResource,
+)
+from confluence_pipeline.defs.sensors import sync_due_sensor
+from confluence_pipeline_tests.world import API_KEY, PROJECT, World, make_world
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    with make_world(f"sqlite:///{tmp_path / 'state.db'}") as world:
+        world.connect()
+        world.create_index()
+        yield world
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+def _resources(world: World) -> dict[str, object]:
+    return {
+        "state": StateResource(database_url=_url(world), secret_key="test-secret-key"),
+        "confluence": ConfluenceResource(),
+        "llamacloud": LlamaCloudResource(
+            api_key=API_KEY, project_id=PROJECT, base_url=world.cloud_url
+        ),
+    }
+
+
+def _url(world: World) -> str:
+    return world.store.engine.url.render_as_string(hide_password=False)
+
+
+def _materialize(world: World, instance: dg.DagsterInstance, key: str) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        sync_assets,
+        partition_key=key,
+        resources=_resources(world),
+        instance=instance,
+        raise_on_error=False,
+    )
+
+
+def test_definitions_load_with_four_assets_one_job_one_sensor() -> None:
+    repo = defs.get_repository_def()
+    assert {key.to_user_string() for key in repo.asset_graph.get_all_asset_keys()} == {
+        "confluence_spaces",
+        "confluence_pages",
+        "markdown_documents",
+        "llamacloud_uploads",
+    }
+    assert defs.resolve_job_def("confluence_sync") is not None
+    assert [s.name for s in repo.sensor_defs] == ["sync_due_sensor"]
+
+
+def test_materialize_one_partition_uploads_its_pages(
+    world: World, instance: dg.DagsterInstance
+) -> None:
+    space = world.space_keys[0]
+    register_partitions(instance, ["docs"], world.space_keys)
+
+    result = _materialize(world, instance, f"docs|{space}")
+
+    assert result.success
+    uploads = result.asset_materializations_for_node("llamacloud_uploads")[0].metadata
+    assert uploads["documents_uploaded"].value == 30
+    pages = result.asset_materializations_for_node("confluence_pages")[0].metadata
+    assert (pages["pages_listed"].value, pages["pages_new"].value) == (30, 30)
+    assert "|" in pages["changed_pages"].value  # a Markdown table preview
+    checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
+    assert checks == {"uploads_succeeded": True, "no_mass_deletion": True}
+    assert len(world.documents()) == 30
+    run = world.store.ledger.run_for(result.run_id)
+    assert run is not None and run.status == "success"
+
+    again = _materialize(world, instance, f"docs|{space}")
+    uploads = again.asset_materializations_for_node("llamacloud_uploads")[0].metadata
+    assert uploads["documents_uploaded"].value == 0
+
+
+def test_unconfigured_pair_fails_at_once_with_a_clear_message(
+    world: World, instance: dg.DagsterInstance
+) -> None:
+    register_partitions(instance, ["docs"], [*world.space_keys, "OTHER"])
+
+    result = _materialize(world, instance, "docs|OTHER")
+
+    assert not result.success
+    failure = result.get_step_failure_events()[0]
+    assert failure.step_key == "confluence_spaces"
+    assert "space 'OTHER' is not configured for index 'docs'" in str(
+        failure.step_failure_data.error.message
+    )
+    assert world.wiki.stats()["requests_total"] == 0
+
+
+def test_blocked_mass_deletion_fails_the_blocking_check(
+    world: World, instance: dg.DagsterInstance
+) -> None:
+    space = world.space_keys[0]
+    register_partitions(instance, ["docs"], world.space_keys)
+    assert _materialize(world, instance, f"docs|{space}").success
+    for page_id in world.page_ids(space)[:25]:
+        world.wiki.trash_page(page_id)
+
+    result = _materialize(world, instance, f"docs|{space}")
+
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    assert not checks["no_mass_deletion"].passed
+    assert len(world.documents()) == 30
+
+
+def _evaluate(world: World, instance: dg.DagsterInstance, cursor: str | None = None):  # type: ignore[no-untyped-def]
+    context = dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"state": _resources(world)["state"]}
+    )
+    return sync_due_sensor(context)
+
+
+def test_sensor_registers_partitions_and_requests_only_due_pairs(
+    world: World, instance: dg.DagsterInstance
+) -> None:
+    first, second = world.space_keys
+    world.store.registry.create_index(
+        name="paused", spaces=[first], pipeline_name="p", enabled=False
+    )
+    done = world.store.ledger.start_run(world.index().id, first, dagster_run_id=None, full=False)
+    world.store.ledger.finish_run(done, status="success")
+
+    result = _evaluate(world, instance)
+
+    added = {
+        r.partitions_def_name: set(r.partition_keys) for r in result.dynamic_partitions_requests
+    }
+    assert added == {"index": {"docs", "paused"}, "space": {first, second}}
+    assert [r.partition_key for r in result.run_requests] == [f"docs|{second}"]
+    assert result.run_requests[0].tags["confluence_pipeline/partition"] == f"docs|{second}"
+
+    again = _evaluate(world, instance)
+    assert [r.run_key for r in again.run_requests] == [r.run_key for r in result.run_requests]
+
+
+def test_sensor_removes_partitions_of_deleted_indexes(
+    world: World, instance: dg.DagsterInstance
+) -> None:
+    register_partitions(instance, ["docs", "gone"], [*world.space_keys, "OLD"])
+
+    result = _evaluate(world, instance)
+
+    removed = {
+        r.partitions_def_name: set(r.partition_keys)
+        for r in result.dynamic_partitions_requests
+        if isinstance(r, dg.DeleteDynamicPartitionsRequest)
+    }
+    assert removed == {"index": {"gone"}, "space": {"OLD"}}

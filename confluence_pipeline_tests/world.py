@@ -1,0 +1,83 @@
+"""A complete test world: both sandboxes, a state store, a connection and an index."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from confluence_pipeline import sync
+from confluence_pipeline.confluence import ConfluenceClient, basic_auth
+from confluence_pipeline.llamacloud import LlamaCloudSink, pipeline_name
+from confluence_pipeline.sandbox import confluence, llamacloud
+from confluence_pipeline.sandbox.server import ServerThread
+from confluence_pipeline.state import Index, StateStore
+from confluence_pipeline_tests.sandbox_admin import ConfluenceAdmin, LlamaCloudAdmin
+
+EMAIL, TOKEN = "demo@example.com", "sandbox-token"
+API_KEY, PROJECT = "sandbox-key", "sandbox-project"
+
+
+@dataclass
+class World:
+    store: StateStore
+    wiki_url: str
+    cloud_url: str
+    wiki: ConfluenceAdmin
+    cloud: LlamaCloudAdmin
+    space_keys: list[str]
+
+    def client(self) -> ConfluenceClient:
+        return ConfluenceClient(self.wiki_url, basic_auth(EMAIL, TOKEN))
+
+    def sink(self) -> LlamaCloudSink:
+        return LlamaCloudSink(API_KEY, PROJECT, base_url=self.cloud_url)
+
+    def connect(self, name: str = "sandbox") -> None:
+        with self.client() as client:
+            cloud_id = client.get_cloud_id()
+        self.store.registry.add_connection(
+            name=name,
+            site_url=self.wiki_url,
+            cloud_id=cloud_id,
+            auth_kind="api_token",
+            email=EMAIL,
+            secret=TOKEN,
+        )
+
+    def create_index(self, name: str = "docs", spaces: list[str] | None = None) -> Index:
+        return self.store.registry.create_index(
+            name=name, spaces=spaces or self.space_keys, pipeline_name=pipeline_name(name)
+        )
+
+    def index(self, name: str = "docs") -> Index:
+        return self.store.registry.get_index(name)
+
+    def sync(self, space: str, name: str = "docs", **options: object) -> sync.SpaceSyncResult:
+        with self.client() as client, self.sink() as sink:
+            return sync.sync_space(self.store, client, sink, self.index(name), space, **options)  # type: ignore[arg-type]
+
+    def documents(self, name: str = "docs") -> dict[str, dict[str, object]]:
+        pipeline_id = self.index(name).pipeline_id
+        assert pipeline_id is not None
+        return self.cloud.documents(pipeline_id)
+
+    def page_ids(self, space: str) -> list[str]:
+        with self.client() as client:
+            space_id = client.get_spaces([space])[space].id
+            return [page.id for page in client.iter_pages(space_id)]
+
+
+@contextlib.contextmanager
+def make_world(
+    state_url: str, *, spaces: int = 2, pages_per_space: int = 30, seed: int = 0
+) -> Iterator[World]:
+    wiki_app = confluence.create_app(spaces=spaces, pages_per_space=pages_per_space, seed=seed)
+    with ServerThread(wiki_app) as wiki, ServerThread(llamacloud.create_app()) as cloud:
+        store = StateStore.open(state_url, "test-secret-key")
+        try:
+            admin = ConfluenceAdmin(wiki.url)
+            keys = [space["key"] for space in admin.spaces()]
+            yield World(store, wiki.url, cloud.url, admin, LlamaCloudAdmin(cloud.url), keys)
+        finally:
+            store.close()
