@@ -1,0 +1,321 @@
+"""A synchronous Confluence Cloud REST v2 client returning the typed records of ``models``.
+
+One ``httpx.Client`` per ``ConfluenceClient`` (use it as a context manager or call
+``close()``); retries live in the transport (:mod:`.retry`), JSON -> record mapping in the
+``_to_*`` functions at the bottom of this module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+
+from .errors import (
+    ConfluenceError,
+    ConfluenceResponseError,
+    describe,
+    error_for_response,
+    error_for_transport,
+)
+from .models import Page, PageSummary, Space
+from .retry import RetryPolicy, RetryTransport
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+MAX_LIMIT = 250  # v2 page size and id-filter size
+_GATEWAY_PATH = re.compile(r"/ex/confluence/([^/]+)/?$")
+T = TypeVar("T")
+
+
+class ConfluenceClient:
+    """Reads spaces and pages of one Confluence Cloud site.
+
+    ``base_url`` is the site root (``https://acme.atlassian.net``) or the OAuth gateway prefix
+    (``https://api.atlassian.com/ex/confluence/{cloudId}``); ``/wiki/...`` is appended to it.
+    ``transport`` is wrapped in a :class:`RetryTransport` using ``retry`` unless it already is
+    one. Every method raises :class:`ConfluenceError` subclasses, never httpx exceptions.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        auth: httpx.Auth,
+        *,
+        timeout: httpx.Timeout | None = None,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+        max_connections: int = 8,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        if not isinstance(transport, RetryTransport):
+            if transport is None:
+                limits = httpx.Limits(
+                    max_connections=max_connections, max_keepalive_connections=max_connections
+                )
+                transport = httpx.HTTPTransport(limits=limits)
+            transport = RetryTransport(transport, policy=retry)
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            auth=auth,
+            timeout=timeout or DEFAULT_TIMEOUT,
+            transport=transport,
+            headers={"Accept": "application/json"},
+        )
+
+    def __enter__(self) -> ConfluenceClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- public API --------------------------------------------------------------------------
+
+    def get_cloud_id(self) -> str | None:
+        """The site's cloud id: read from a gateway ``base_url``, else ``GET /_edge/tenant_info``
+        (no credentials sent). None when the site does not serve it (404)."""
+        match = _GATEWAY_PATH.search(httpx.URL(self.base_url).path)
+        if match:
+            return match.group(1)
+        response = self._send("/_edge/tenant_info", anonymous=True)
+        if response.status_code == 404:
+            return None
+        body = self._json(response)
+        with _mapping(response):
+            return _str(body, "cloudId")
+
+    def get_spaces(self, keys: Sequence[str]) -> dict[str, Space]:
+        """Spaces by key; keys that do not exist (or are not visible) are absent."""
+        spaces: dict[str, Space] = {}
+        for chunk in _chunks(list(dict.fromkeys(keys)), MAX_LIMIT):
+            params = {"keys": ",".join(chunk), "limit": MAX_LIMIT}
+            for item, _ in self._paged("/wiki/api/v2/spaces", params, _to_space):
+                spaces[item.key] = item
+        return spaces
+
+    def iter_pages(
+        self, space_id: str, *, statuses: Sequence[str] = ("current",)
+    ) -> Iterator[PageSummary]:
+        """Every page of a space with the given statuses, without bodies, in id order.
+
+        Follows every cursor; raises ConfluenceNotFound for an unknown space and
+        ConfluenceError if the server hands out the same cursor twice.
+        """
+        path = f"/wiki/api/v2/spaces/{_segment(space_id)}/pages"
+        params = {"limit": MAX_LIMIT, "status": ",".join(statuses)}
+        for summary, _ in self._paged(path, params, _to_summary):
+            yield summary
+
+    def get_pages(self, page_ids: Sequence[str]) -> list[Page]:
+        """Pages with storage bodies, in the order asked, fetched 250 ids per request.
+
+        Ids the server leaves out (trashed, purged, not permitted) are simply absent.
+        """
+        wanted = list(dict.fromkeys(page_ids))
+        found: dict[str, Page] = {}
+        for chunk in _chunks(wanted, MAX_LIMIT):
+            params = {"id": ",".join(chunk), "body-format": "storage", "limit": MAX_LIMIT}
+            for page, _ in self._paged("/wiki/api/v2/pages", params, _to_page):
+                found[page.summary.id] = page
+        return [found[page_id] for page_id in wanted if page_id in found]
+
+    def get_page(self, page_id: str) -> Page | None:
+        """One page with its storage body, whatever its status (``"trashed"`` included);
+        None when it does not exist (purged) or is not visible (404)."""
+        path = f"/wiki/api/v2/pages/{_segment(page_id)}"
+        response = self._send(path, params={"body-format": "storage"})
+        if response.status_code == 404:
+            return None
+        body = self._json(response)
+        with _mapping(response):
+            return _to_page(body, _str(body, "_links.base"))
+
+    def get_labels(self, page_id: str) -> list[str]:
+        """Label names of a page; [] when the page is gone (404)."""
+        path = f"/wiki/api/v2/pages/{_segment(page_id)}/labels"
+        try:
+            return [name for name, _ in self._paged(path, {"limit": MAX_LIMIT}, _to_label)]
+        except ConfluenceError as exc:
+            if exc.status_code == 404:
+                return []
+            raise
+
+    def get_ancestors(self, page_id: str) -> list[str]:
+        """Ancestor page ids, highest (usually the space homepage) first; [] when the page is
+        gone (404). Climbs further when the server returns a full batch."""
+        chain: list[str] = []
+        current = page_id
+        while True:
+            path = f"/wiki/api/v2/pages/{_segment(current)}/ancestors"
+            response = self._send(path, params={"limit": MAX_LIMIT})
+            if response.status_code == 404:
+                return chain
+            body = self._json(response)
+            with _mapping(response):
+                batch = [_str(item, "id") for item in _list(body, "results")]
+            fresh = [ancestor for ancestor in batch if ancestor not in chain]
+            chain = fresh + chain
+            if len(batch) < MAX_LIMIT or not fresh:
+                return chain
+            current = batch[0]
+
+    # -- HTTP plumbing -----------------------------------------------------------------------
+
+    def _send(
+        self, url: str, *, params: dict[str, Any] | None = None, anonymous: bool = False
+    ) -> httpx.Response:
+        """GET ``url``; 2xx and 404 are returned, other statuses raise the matching error."""
+        try:
+            if anonymous:
+                response = self._http.get(url, params=params, auth=None)
+            else:
+                response = self._http.get(url, params=params)
+        except httpx.TransportError as exc:
+            raise error_for_transport(self._http.build_request("GET", url), exc) from exc
+        if response.is_success or response.status_code == 404:
+            return response
+        raise error_for_response(response)
+
+    def _json(self, response: httpx.Response) -> Any:
+        if response.status_code == 404:
+            raise error_for_response(response)
+        try:
+            return response.json()
+        except ValueError:
+            message = f"{describe(response.request)} -> {response.status_code}: body is not JSON"
+            raise ConfluenceResponseError(
+                message, request=response.request, response=response
+            ) from None
+
+    def _paged(
+        self, path: str, params: dict[str, Any], to_record: Callable[[dict[str, Any], str], T]
+    ) -> Iterator[tuple[T, str]]:
+        """Records of every page of a v2 list, following ``_links.next`` or the ``Link``
+        header, with the list's ``_links.base``."""
+        url: str | None = path
+        query: dict[str, Any] | None = params
+        seen: set[str] = set()
+        while url is not None:
+            response = self._send(url, params=query)
+            body = self._json(response)
+            with _mapping(response):
+                base = _str(body, "_links.base")
+                records = [to_record(item, base) for item in _list(body, "results")]
+                next_url = _opt_str(body, "_links.next") or response.links.get("next", {}).get(
+                    "url"
+                )
+            yield from ((record, base) for record in records)
+            if next_url is not None and next_url in seen:
+                raise ConfluenceError(
+                    f"{describe(response.request)}: the server repeated a paging cursor",
+                    request=response.request,
+                    response=response,
+                )
+            if next_url is not None:
+                seen.add(next_url)
+            url, query = next_url, None
+
+
+# -- JSON -> records ---------------------------------------------------------------------------
+
+
+class _FieldError(Exception):
+    pass
+
+
+@contextmanager
+def _mapping(response: httpx.Response) -> Iterator[None]:
+    """Turns a missing/mistyped field into a ConfluenceResponseError naming it."""
+    try:
+        yield
+    except _FieldError as exc:
+        raise ConfluenceResponseError(
+            f"{describe(response.request)} -> {response.status_code}: unexpected response, {exc}",
+            request=response.request,
+            response=response,
+        ) from None
+
+
+def _lookup(obj: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        if not isinstance(obj, dict) or part not in obj:
+            return None
+        obj = obj[part]
+    return obj
+
+
+def _str(obj: Any, dotted: str) -> str:
+    value = _lookup(obj, dotted)
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise _FieldError(f"field '{dotted}' is missing or not a string")
+    return str(value)
+
+
+def _opt_str(obj: Any, dotted: str) -> str | None:
+    return None if _lookup(obj, dotted) is None else _str(obj, dotted)
+
+
+def _int(obj: Any, dotted: str) -> int:
+    value = _lookup(obj, dotted)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _FieldError(f"field '{dotted}' is missing or not an integer")
+    return value
+
+
+def _list(obj: Any, dotted: str) -> list[dict[str, Any]]:
+    value = _lookup(obj, dotted)
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise _FieldError(f"field '{dotted}' is missing or not a list of objects")
+    return value
+
+
+def _to_space(item: dict[str, Any], base: str) -> Space:
+    return Space(
+        id=_str(item, "id"),
+        key=_str(item, "key"),
+        name=_str(item, "name"),
+        homepage_id=_opt_str(item, "homepageId"),
+    )
+
+
+def _to_summary(item: dict[str, Any], base: str) -> PageSummary:
+    return PageSummary(
+        id=_str(item, "id"),
+        space_id=_str(item, "spaceId"),
+        title=_str(item, "title"),
+        status=_str(item, "status"),
+        parent_id=_opt_str(item, "parentId"),
+        version=_int(item, "version.number"),
+        last_modified=_str(item, "version.createdAt"),
+        author_id=_opt_str(item, "authorId"),
+        url=base + _str(item, "_links.webui"),
+    )
+
+
+def _to_page(item: dict[str, Any], base: str) -> Page:
+    return Page(summary=_to_summary(item, base), storage=_str(item, "body.storage.value"))
+
+
+def _to_label(item: dict[str, Any], base: str) -> str:
+    return _str(item, "name")
+
+
+def _segment(value: str) -> str:
+    return quote(str(value), safe="")
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
