@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -18,6 +17,7 @@ import httpx
 
 from .errors import (
     ConfluenceError,
+    ConfluenceNotFound,
     ConfluenceResponseError,
     describe,
     error_for_response,
@@ -38,7 +38,8 @@ class ConfluenceClient:
     ``base_url`` is the site root (``https://acme.atlassian.net``) or the OAuth gateway prefix
     (``https://api.atlassian.com/ex/confluence/{cloudId}``); ``/wiki/...`` is appended to it.
     ``transport`` is wrapped in a :class:`RetryTransport` using ``retry`` unless it already is
-    one. Every method raises :class:`ConfluenceError` subclasses, never httpx exceptions.
+    one (``max_connections`` then applies only to the default transport). Every method raises
+    :class:`ConfluenceError` subclasses, never httpx exceptions. Safe to share across threads.
     """
 
     def __init__(
@@ -70,12 +71,7 @@ class ConfluenceClient:
     def __enter__(self) -> ConfluenceClient:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -101,8 +97,8 @@ class ConfluenceClient:
         spaces: dict[str, Space] = {}
         for chunk in _chunks(list(dict.fromkeys(keys)), MAX_LIMIT):
             params = {"keys": ",".join(chunk), "limit": MAX_LIMIT}
-            for item, _ in self._paged("/wiki/api/v2/spaces", params, _to_space):
-                spaces[item.key] = item
+            for space in self._paged("/wiki/api/v2/spaces", params, _to_space):
+                spaces[space.key] = space
         return spaces
 
     def iter_pages(
@@ -115,8 +111,7 @@ class ConfluenceClient:
         """
         path = f"/wiki/api/v2/spaces/{_segment(space_id)}/pages"
         params = {"limit": MAX_LIMIT, "status": ",".join(statuses)}
-        for summary, _ in self._paged(path, params, _to_summary):
-            yield summary
+        yield from self._paged(path, params, _to_summary)
 
     def get_pages(self, page_ids: Sequence[str]) -> list[Page]:
         """Pages with storage bodies, in the order asked, fetched 250 ids per request.
@@ -127,7 +122,7 @@ class ConfluenceClient:
         found: dict[str, Page] = {}
         for chunk in _chunks(wanted, MAX_LIMIT):
             params = {"id": ",".join(chunk), "body-format": "storage", "limit": MAX_LIMIT}
-            for page, _ in self._paged("/wiki/api/v2/pages", params, _to_page):
+            for page in self._paged("/wiki/api/v2/pages", params, _to_page):
                 found[page.summary.id] = page
         return [found[page_id] for page_id in wanted if page_id in found]
 
@@ -146,11 +141,9 @@ class ConfluenceClient:
         """Label names of a page; [] when the page is gone (404)."""
         path = f"/wiki/api/v2/pages/{_segment(page_id)}/labels"
         try:
-            return [name for name, _ in self._paged(path, {"limit": MAX_LIMIT}, _to_label)]
-        except ConfluenceError as exc:
-            if exc.status_code == 404:
-                return []
-            raise
+            return list(self._paged(path, {"limit": MAX_LIMIT}, _to_label))
+        except ConfluenceNotFound:
+            return []
 
     def get_ancestors(self, page_id: str) -> list[str]:
         """Ancestor page ids, highest (usually the space homepage) first; [] when the page is
@@ -178,10 +171,8 @@ class ConfluenceClient:
     ) -> httpx.Response:
         """GET ``url``; 2xx and 404 are returned, other statuses raise the matching error."""
         try:
-            if anonymous:
-                response = self._http.get(url, params=params, auth=None)
-            else:
-                response = self._http.get(url, params=params)
+            auth = None if anonymous else httpx.USE_CLIENT_DEFAULT
+            response = self._http.get(url, params=params, auth=auth)
         except httpx.TransportError as exc:
             raise error_for_transport(self._http.build_request("GET", url), exc) from exc
         if response.is_success or response.status_code == 404:
@@ -201,9 +192,9 @@ class ConfluenceClient:
 
     def _paged(
         self, path: str, params: dict[str, Any], to_record: Callable[[dict[str, Any], str], T]
-    ) -> Iterator[tuple[T, str]]:
+    ) -> Iterator[T]:
         """Records of every page of a v2 list, following ``_links.next`` or the ``Link``
-        header, with the list's ``_links.base``."""
+        header; ``to_record`` gets each item and the list's ``_links.base``."""
         url: str | None = path
         query: dict[str, Any] | None = params
         seen: set[str] = set()
@@ -213,17 +204,16 @@ class ConfluenceClient:
             with _mapping(response):
                 base = _str(body, "_links.base")
                 records = [to_record(item, base) for item in _list(body, "results")]
-                next_url = _opt_str(body, "_links.next") or response.links.get("next", {}).get(
-                    "url"
-                )
-            yield from ((record, base) for record in records)
-            if next_url is not None and next_url in seen:
-                raise ConfluenceError(
-                    f"{describe(response.request)}: the server repeated a paging cursor",
-                    request=response.request,
-                    response=response,
-                )
+                next_url = _opt_str(body, "_links.next")
+            next_url = next_url or response.links.get("next", {}).get("url")
+            yield from records
             if next_url is not None:
+                if next_url in seen:
+                    raise ConfluenceError(
+                        f"{describe(response.request)}: the server repeated a paging cursor",
+                        request=response.request,
+                        response=response,
+                    )
                 seen.add(next_url)
             url, query = next_url, None
 
