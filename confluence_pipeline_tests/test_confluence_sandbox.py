@@ -214,6 +214,21 @@ def test_trashed_pages_leave_lists_but_stay_readable(api: httpx.Client, admin) -
     assert admin.get(f"/_sandbox/pages/{page_id}").status_code == 404
 
 
+def test_homepage_can_be_trashed_and_purged(api: httpx.Client, admin: httpx.Client) -> None:
+    space = api.get("/wiki/api/v2/spaces", params={"keys": "OPS"}).json()["results"][0]
+    home = space["homepageId"]
+    assert admin.delete(f"/_sandbox/pages/{home}").status_code == 200
+    assert admin.post(f"/_sandbox/pages/{home}/purge").status_code == 200
+    assert api.get(f"/wiki/api/v2/spaces/{space['id']}").json()["homepageId"] is None
+    url = f"/wiki/api/v2/spaces/{space['id']}/pages"
+    roots = api.get(url, params={"depth": "root", "limit": 250}).json()["results"]
+    assert len(roots) > 1 and all(p["parentId"] is None for p in roots)
+    created = admin.post(
+        "/_sandbox/pages", json={"space_key": "OPS", "title": "Orphan", "storage": "<p/>"}
+    ).json()
+    assert api.get(f"/wiki/api/v2/pages/{created['id']}").json()["parentId"] is None
+
+
 def test_admin_create_edit_and_move(api: httpx.Client, admin: httpx.Client) -> None:
     spaces = {s["key"]: s for s in admin.get("/_sandbox/spaces").json()}
     assert spaces["ENG"]["pages"] == 50

@@ -30,7 +30,7 @@ class SpaceRecord:
     name: str
     author_id: str
     created_ms: int
-    homepage_id: int
+    homepage_id: int  # 0 once the homepage was purged
     type: str = "global"
     status: str = "current"
     page_ids: list[int] = field(default_factory=list)  # ascending; pages of any status
@@ -159,7 +159,7 @@ class Site:
             id=self.allocate_id(),
             space_id=space.id,
             title=title,
-            parent_id=space.homepage_id,
+            parent_id=space.homepage_id or None,
             position=len(space.page_ids),
             author_id=author,
             created_ms=now_ms,
@@ -190,8 +190,6 @@ class Site:
     def trash_page(self, page_id: int) -> PageRecord:
         """Moves a page to the trash (no version bump, as in Confluence)."""
         page = self.page(page_id)
-        if page.id == self.space_of(page).homepage_id:
-            raise SiteError(400, "the space homepage cannot be trashed in the sandbox")
         page.status = "trashed"
         return page
 
@@ -215,17 +213,18 @@ class Site:
             source.page_ids.remove(moved_id)
             bisect.insort(target.page_ids, moved_id)
             self.pages[moved_id].space_id = target.id
-        page.parent_id = target.homepage_id
+        page.parent_id = target.homepage_id or None
         page.position = len(target.page_ids)
         self._bump(page, now_ms)
         return page
 
     def purge_page(self, page_id: int) -> None:
-        """Deletes a page for good; its children move up to its parent."""
+        """Deletes a page for good; its children move up to its parent. Purging the homepage
+        leaves the space without one."""
         page = self.page(page_id)
         space = self.space_of(page)
         if page.id == space.homepage_id:
-            raise SiteError(400, "the space homepage cannot be purged")
+            space.homepage_id = 0
         for child_id in space.page_ids:
             child = self.pages[child_id]
             if child.parent_id == page.id:

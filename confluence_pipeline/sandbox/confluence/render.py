@@ -48,7 +48,7 @@ def space_json(space: SpaceRecord) -> dict[str, Any]:
         "status": space.status,
         "authorId": space.author_id,
         "createdAt": iso(space.created_ms),
-        "homepageId": str(space.homepage_id),
+        "homepageId": str(space.homepage_id) if space.homepage_id else None,
         "_links": {"webui": f"/spaces/{space.key}"},
     }
 
