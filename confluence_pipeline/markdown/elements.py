@@ -1,0 +1,158 @@
+"""How each HTML and Confluence element converts, as markdownify ``convert_*`` callbacks.
+
+``convert_<tag>(el, text, parent_tags)`` receives the element's converted children, as in
+markdownify; ``render_<tag>(el, parent_tags)`` walks the element itself (lists, tables, macros,
+links), for elements whose Markdown is more than their children's text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+from markdownify import ATX, MarkdownConverter, chomp
+
+from . import adf, links, lists, macros, tables
+from .storage import attr, raw_text
+from .text import (
+    Ctx,
+    collapse_blank_lines,
+    escape_brackets,
+    inline_code,
+    link_destination,
+    quote,
+)
+
+_WS_RE = re.compile(r"\s+")
+_DEST_UNSAFE_RE = re.compile(r"[\s()<>]")
+
+
+class HtmlElements(MarkdownConverter):
+    """Element conversions; the walking lives in :class:`~.converter.StorageConverter`."""
+
+    class Options(MarkdownConverter.DefaultOptions):
+        heading_style = ATX
+        bullets = "-"
+        strip_document = None
+
+    def convert_hN(self, n: int, el: etree._Element, text: str, parent_tags: Ctx) -> str:
+        if not text.strip():
+            return ""
+        return super().convert_hN(n, el, text, parent_tags)
+
+    def convert_blockquote(self, el: etree._Element, text: str, parent_tags: Ctx) -> str:
+        text = collapse_blank_lines(text.strip())
+        if not text:
+            return ""
+        if "_inline" in parent_tags:
+            return " " + text + " "
+        return "\n\n" + quote(text) + "\n\n"
+
+    def convert_a(self, el: etree._Element, text: str, parent_tags: Ctx) -> str:
+        prefix, suffix, text = chomp(text)
+        href = (el.get("href") or "").strip()
+        if "_noformat" in parent_tags or not href or (href.startswith("#") and text):
+            return prefix + text + suffix
+        if not text or text.replace("\\_", "_") == href:
+            if _DEST_UNSAFE_RE.search(href) or ":" not in href:
+                return prefix + (text or "") + suffix
+            return f"{prefix}<{href}>{suffix}"
+        return f"{prefix}[{text}]({link_destination(href)}){suffix}"
+
+    def convert_img(self, el: etree._Element, text: str, parent_tags: Ctx) -> str:
+        alt = self.plain(el.get("alt") or el.get("title") or "")
+        src = (el.get("src") or "").strip()
+        if not src or "_inline" in parent_tags:
+            return alt
+        return f"![{escape_brackets(alt)}]({link_destination(src)})"
+
+    convert_strike = MarkdownConverter.convert_del
+
+    def convert_div(self, el: etree._Element, text: str, parent_tags: Ctx) -> str:
+        text = text.strip()
+        if "_inline" in parent_tags:
+            return " " + text + " " if text else ""
+        return "\n\n" + text + "\n\n" if text else ""
+
+    convert_center = convert_details = convert_figure = convert_div
+    convert_ac_layout = convert_ac_layout_section = convert_ac_layout_cell = convert_div
+    convert_ac_rich_text_body = convert_ac_adf_content = convert_ac_adf_fallback = convert_div
+
+    def convert_summary(self, el: etree._Element, text: str, parent_tags: Ctx) -> str:
+        text = text.strip()
+        return f"\n\n**{text}**\n\n" if text else ""
+
+    def render_pre(self, el: etree._Element, ctx: Ctx) -> str:
+        code = raw_text(el)
+        if not code.strip():
+            return ""
+        language = attr(el, "data-language") or _class_language(el.get("class") or "")
+        if "_inline" in ctx:
+            return inline_code(_WS_RE.sub(" ", code).strip())
+        return "\n\n" + self.add_code(code.strip("\n"), language) + "\n\n"
+
+    def render_time(self, el: etree._Element, ctx: Ctx) -> str:
+        text = self.process_children(el, ctx, False).strip()
+        return text or self.plain(el.get("datetime") or "", ctx)
+
+    def render_input(self, el: etree._Element, ctx: Ctx) -> str:
+        if (el.get("type") or "").lower() != "checkbox":
+            return ""
+        return "[x] " if el.get("checked") is not None else "[ ] "
+
+    def render_ul(self, el: etree._Element, ctx: Ctx) -> str:
+        return lists.render_list(self, el, ctx, ordered=False)
+
+    def render_ol(self, el: etree._Element, ctx: Ctx) -> str:
+        return lists.render_list(self, el, ctx, ordered=True)
+
+    def render_li(self, el: etree._Element, ctx: Ctx) -> str:
+        return lists.render_list(self, el, ctx, ordered=False, items=[el])
+
+    def render_table(self, el: etree._Element, ctx: Ctx) -> str:
+        return tables.render_table(self, el, ctx)
+
+    # -- Confluence elements ------------------------------------------------------------------
+
+    def render_ac_structured_macro(self, el: etree._Element, ctx: Ctx) -> str:
+        return macros.render_macro(self, el, ctx)
+
+    render_ac_macro = render_ac_structured_macro
+
+    def render_ac_adf_extension(self, el: etree._Element, ctx: Ctx) -> str:
+        return adf.render_adf_extension(self, el, ctx)
+
+    def render_ac_adf_node(self, el: etree._Element, ctx: Ctx) -> str:
+        return adf.render_adf_node(self, el, ctx)
+
+    def render_ac_plain_text_body(self, el: etree._Element, ctx: Ctx) -> str:
+        return macros.render_plain_body(self, el, ctx, "")
+
+    def render_ac_task_list(self, el: etree._Element, ctx: Ctx) -> str:
+        return lists.render_task_list(self, el, ctx)
+
+    def render_ac_task(self, el: etree._Element, ctx: Ctx) -> str:
+        return lists.render_task_list(self, el, ctx, tasks=[el])
+
+    def render_ac_link(self, el: etree._Element, ctx: Ctx) -> str:
+        return links.render_link(self, el, ctx)
+
+    def render_ac_image(self, el: etree._Element, ctx: Ctx) -> str:
+        return links.render_image(self, el, ctx)
+
+    def render_ac_emoticon(self, el: etree._Element, ctx: Ctx) -> str:
+        return links.render_emoticon(self, el, ctx)
+
+    def render_ac_plain_text_link_body(self, el: etree._Element, ctx: Ctx) -> str:
+        return self.plain(raw_text(el), ctx)
+
+    def render_ri_user(self, el: etree._Element, ctx: Ctx) -> str:
+        return links.mention(self, el, "", ctx)
+
+
+def _class_language(classes: str) -> str:
+    for name in classes.split():
+        if name.startswith(("language-", "lang-")):
+            return name.split("-", 1)[1]
+    match = re.search(r"brush:\s*([\w#+-]+)", classes)
+    return match.group(1) if match else ""

@@ -1,0 +1,278 @@
+"""Confluence macros (``ac:structured-macro``) and editor extensions (``ac:adf-extension``).
+
+Every macro keeps the text a reader of the page sees and nothing else: parameters (language,
+colour, ids, JQL, widths...) never reach the Markdown. Unknown macros keep their rich-text body
+and their plain-text body (as a code block).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from lxml import etree
+
+from .storage import attr, child, raw_text, tag_name
+from .text import Ctx, collapse_ws, inline_code, normalize_language, quote, words
+
+if TYPE_CHECKING:
+    from .converter import StorageConverter
+
+_PANEL_LABELS = {
+    "info": "Info",
+    "note": "Note",
+    "warning": "Warning",
+    "tip": "Tip",
+    "success": "Success",
+    "error": "Error",
+    "panel": "",
+    "tip-macro": "Tip",
+}
+# Macros whose output is generated from data the page does not hold: nothing to keep.
+_DROPPED = words(
+    "toc toc-zone-marker children pagetree pagetreesearch recently-updated "
+    "recently-updated-dashboard jira jiraissues jirachart jira-chart anchor "
+    "contentbylabel content-by-label listlabels popular-labels related-labels labels-list "
+    "blog-posts search livesearch attachments gallery profile profile-picture "
+    "contributors contributors-summary page-index index spaces space-list spacelist "
+    "create-from-template create-space-button detailssummary tasks-report-macro "
+    "task-report change-history page-info recently-viewed favpages global-reports network "
+    "calendar team-calendar iframe widget gadget userlister loremipsum roadmap "
+    "space-details navmap listlabels include-children"
+)
+_INLINE = frozenset({"status", "anchor", "jira", "mathinline", "emoticon", "view-file"})
+_PLAIN_LANGUAGES = {
+    "html": "html",
+    "html-include": "html",
+    "plantuml": "plantuml",
+    "plantumlrender": "plantuml",
+    "mermaid": "mermaid",
+    "mermaid-macro": "mermaid",
+    "mermaid-cloud": "mermaid",
+    "csv": "csv",
+    "json": "json",
+    "sql": "sql",
+    "sql-query": "sql",
+    "latex": "latex",
+    "mathblock": "latex",
+    "math": "latex",
+    "noformat": "",
+}
+_FILE_MACROS = frozenset(
+    {"view-file", "viewfile", "viewpdf", "viewdoc", "viewxls", "viewppt", "multimedia"}
+)
+_BLOCKISH = words(
+    "p div table ul ol h1 h2 h3 h4 h5 h6 pre blockquote hr ac:structured-macro ac:macro "
+    "ac:task-list ac:layout ac:adf-extension ac:image"
+)
+
+
+def macro_name(el: etree._Element) -> str:
+    return attr(el, "ac:name").strip().lower()
+
+
+def is_block_macro(el: etree._Element) -> bool:
+    """Whether ``el`` renders as a block (whitespace around it is insignificant)."""
+    name = macro_name(el)
+    if name in _INLINE or name in _DROPPED:
+        return False
+    if name in _PANEL_LABELS or (name in _HANDLERS and name not in ("excerpt", "markdown")):
+        return name not in _FILE_MACROS and name != "mathinline"
+    for kid in el:
+        kind = tag_name(kid.tag)
+        if kind == "ac:plain-text-body":
+            return True
+        if kind == "ac:rich-text-body":
+            return any(tag_name(grandkid.tag) in _BLOCKISH for grandkid in kid)
+    return False
+
+
+def params(el: etree._Element) -> dict[str, etree._Element]:
+    found: dict[str, etree._Element] = {}
+    for kid in el:
+        name = tag_name(kid.tag)
+        if name == "ac:parameter" or name == "ac:default-parameter":
+            found.setdefault(attr(kid, "ac:name").strip(), kid)
+    return found
+
+
+def param_text(found: dict[str, etree._Element], *names: str) -> str:
+    for name in names:
+        el = found.get(name)
+        if el is not None:
+            text = collapse_ws("".join(el.itertext()))
+            if text:
+                return text
+    return ""
+
+
+def render_macro(conv: StorageConverter, el: etree._Element, ctx: Ctx) -> str:
+    name = macro_name(el)
+    if name in _DROPPED:
+        return ""
+    handler = _HANDLERS.get(name)
+    if handler is not None:
+        return handler(conv, el, ctx, name)
+    if name in _PANEL_LABELS:
+        return _panel(conv, el, ctx, name)
+    return _unknown(conv, el, ctx, name)
+
+
+def _block(text: str, ctx: Ctx) -> str:
+    if not text:
+        return ""
+    if "_inline" in ctx:
+        return " " + collapse_ws(text) + " "
+    return "\n\n" + text + "\n\n"
+
+
+def _code(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+    found = params(el)
+    body = child(el, "ac:plain-text-body")
+    if body is None:
+        body = child(el, "ac:rich-text-body")
+    code = raw_text(body) if body is not None else ""
+    title = param_text(found, "title")
+    language = "" if name == "noformat" else normalize_language(param_text(found, "language", ""))
+    if "_inline" in ctx:
+        return " " + inline_code(collapse_ws(code)) + " "
+    if not code.strip():
+        return _block(f"**{conv.plain(title)}**", ctx) if title else ""
+    placeholder = conv.add_code(code, language)
+    head = f"**{conv.plain(title)}**\n\n" if title else ""
+    return "\n\n" + head + placeholder + "\n\n"
+
+
+def render_plain_body(conv: StorageConverter, el: etree._Element, ctx: Ctx, language: str) -> str:
+    code = raw_text(el)
+    if not code.strip():
+        return ""
+    if "_inline" in ctx:
+        return " " + inline_code(collapse_ws(code)) + " "
+    return "\n\n" + conv.add_code(code, language) + "\n\n"
+
+
+def panel_label(kind: str) -> str:
+    """The label a panel of this kind (macro name or ADF panel type) shows, ``""`` if none."""
+    return _PANEL_LABELS.get(kind.strip().lower(), "")
+
+
+def _panel(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+    found = params(el)
+    body = conv.block_body(child(el, "ac:rich-text-body"), ctx)
+    return labelled_quote(conv, _PANEL_LABELS.get(name, ""), param_text(found, "title"), body, ctx)
+
+
+def labelled_quote(conv: StorageConverter, label: str, title: str, body: str, ctx: Ctx) -> str:
+    """A blockquote whose first line names the panel: ``> **Warning:** ...``."""
+    title = conv.plain(title)
+    if label and title:
+        head = f"**{label}: {title}**"
+    elif label:
+        head = f"**{label}:**"
+    else:
+        head = f"**{title}**" if title else ""
+    if not body:
+        text = head
+    elif head and not title and _starts_with_text(body):
+        text = f"{head} {body}"
+    else:
+        text = f"{head}\n\n{body}" if head else body
+    if not text:
+        return ""
+    if "_inline" in ctx:
+        return " " + collapse_ws(text) + " "
+    return "\n\n" + quote(text) + "\n\n"
+
+
+_BLOCK_START_RE = re.compile(r"(?:[-*+>|#]|\d{1,9}[.)]|\x00|!\[)")
+
+
+def _starts_with_text(body: str) -> bool:
+    return not _BLOCK_START_RE.match(body)
+
+
+def _expand(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+    title = conv.plain(param_text(params(el), "title", ""))
+    body = conv.block_body(child(el, "ac:rich-text-body"), ctx)
+    if title and body:
+        return _block(f"**{title}**\n\n{body}", ctx)
+    return _block(body or (f"**{title}**" if title else ""), ctx)
+
+
+def _status(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+    title = param_text(params(el), "title")
+    return f"[{conv.plain(title, ctx)}]" if title else ""
+
+
+def _rich_body(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+    body = child(el, "ac:rich-text-body")
+    if body is None:
+        return ""
+    if is_block_macro(el):
+        return _block(conv.block_body(body, ctx), ctx)
+    return conv.process_children(body, ctx, False)
+
+
+def _include(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+    for param in params(el).values():
+        for node in param.iter():
+            if tag_name(node.tag) in ("ri:page", "ri:blog-post"):
+                title = attr(node, "ri:content-title").strip()
+                if title:
+                    kind = "Excerpt" if name == "excerpt-include" else "Content"
+                    return _block(f"*{kind} included from page: {conv.plain(title)}*", ctx)
+    return ""
+
+
+def _file(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+    from .links import attachment_link
+
+    for param in params(el).values():
+        for node in param.iter():
+            if tag_name(node.tag) == "ri:attachment":
+                return attachment_link(conv, node, "", ctx)
+    return ""
+
+
+def _math_inline(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+    body = param_text(params(el), "body")
+    return f"${body}$" if body else ""
+
+
+def _markdown(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+    body = child(el, "ac:plain-text-body")
+    text = raw_text(body).strip() if body is not None else ""
+    return _block(text, ctx)
+
+
+def _plain_language(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+    body = child(el, "ac:plain-text-body")
+    if body is None:
+        return _unknown(conv, el, ctx, name)
+    return render_plain_body(conv, body, ctx, _PLAIN_LANGUAGES.get(name, ""))
+
+
+def _unknown(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+    rich = child(el, "ac:rich-text-body")
+    plain = child(el, "ac:plain-text-body")
+    out = _rich_body(conv, el, ctx, name) if rich is not None else ""
+    if plain is not None:
+        out += render_plain_body(conv, plain, ctx, "")
+    return out
+
+
+_HANDLERS = {
+    "code": _code,
+    "noformat": _code,
+    "expand": _expand,
+    "ui-expand": _expand,
+    "status": _status,
+    "excerpt": _rich_body,
+    "excerpt-include": _include,
+    "include": _include,
+    "mathinline": _math_inline,
+    "markdown": _markdown,
+    **{name: _file for name in _FILE_MACROS},
+    **{name: _plain_language for name in _PLAIN_LANGUAGES if name != "noformat"},
+}

@@ -1,0 +1,279 @@
+"""Tables: GFM when every cell fits on one line, else one list item per row.
+
+Cells are converted as blocks first. A cell fits a GFM table when its blocks can be joined with
+``<br>`` (paragraphs, list items, one-line code) and it holds no nested table or multi-line code.
+Spans are expanded on a grid: a row-spanning cell repeats in each row it covers, a column-
+spanning cell fills its first column (header cells label every column they cover). Tables that
+do not fit become a list, one item per row, each cell as ``**Header:** value``, so every cell's
+text stays attached to its row and column.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from lxml import etree
+
+from .storage import tag_name
+from .text import Ctx, collapse_blank_lines, has_token, indent_rest, replace_tokens, token_indices
+
+if TYPE_CHECKING:
+    from .converter import StorageConverter
+
+_MAX_COLSPAN = 50
+_MAX_ROWSPAN = 1000
+_HEADING_RE = re.compile(r"^#{1,6} +")
+_QUOTE_RE = re.compile(r"^(?:> ?)+")
+_BOLD_RE = re.compile(r"^\*\*(.+)\*\*:?$")
+_BLOCK_START_RE = re.compile(r"[-*+] |\d{1,9}[.)] |[>|#\x00]|```")
+
+
+@dataclass
+class Cell:
+    markdown: str
+    header: bool
+    colspan: int = 1
+    rowspan: int = 1
+    nested_table: bool = False
+
+
+@dataclass
+class Slot:
+    cell: Cell
+    first_row: bool  # False on the rows a rowspan covers below its own row
+    first_col: bool  # False on the columns a colspan covers right of its own column
+
+
+def _span(el: etree._Element, name: str, limit: int) -> int:
+    try:
+        return max(1, min(int((el.get(name) or "1").strip()), limit))
+    except ValueError:
+        return 1
+
+
+def _read_rows(
+    conv: StorageConverter, table: etree._Element, ctx: Ctx
+) -> tuple[list[list[Cell]], int, list[str]]:
+    """Rows of cells, how many lead from ``<thead>``, and text found outside any cell."""
+    loose: list[str] = []
+    pending: list[tuple[list[etree._Element], bool]] = []
+    _collect(conv, table, ctx, pending, loose, in_head=False)
+    rows: list[list[Cell]] = []
+    head_rows = 0
+    for cell_els, in_head in pending:
+        row = [_cell(conv, cell_el, ctx, in_head) for cell_el in cell_els]
+        if in_head and head_rows == len(rows):
+            head_rows += 1
+        rows.append(row)
+    return rows, head_rows, loose
+
+
+def _collect(
+    conv: StorageConverter,
+    parent: etree._Element,
+    ctx: Ctx,
+    pending: list[tuple[list[etree._Element], bool]],
+    loose: list[str],
+    in_head: bool,
+) -> None:
+    stray: list[etree._Element] = []  # cells outside any <tr>
+    for kid in parent:
+        name = tag_name(kid.tag)
+        if name in ("td", "th"):
+            stray.append(kid)
+            continue
+        if stray:
+            pending.append((stray, in_head))
+            stray = []
+        if name == "tr":
+            pending.append(([c for c in kid if tag_name(c.tag) in ("td", "th")], in_head))
+        elif name in ("thead", "tbody", "tfoot"):
+            _collect(conv, kid, ctx, pending, loose, in_head or name == "thead")
+        elif name not in ("colgroup", "col") and isinstance(kid.tag, str):
+            text = conv.block_body(kid, ctx) if name == "caption" else conv.process_tag(kid, ctx)
+            if text.strip():
+                loose.append(text.strip())
+    if stray:
+        pending.append((stray, in_head))
+
+
+def _cell(conv: StorageConverter, el: etree._Element, ctx: Ctx, in_head: bool) -> Cell:
+    before = conv.tables_rendered
+    markdown = conv.block_body(el, ctx)
+    return Cell(
+        markdown,
+        header=tag_name(el.tag) == "th" or in_head,
+        colspan=_span(el, "colspan", _MAX_COLSPAN),
+        rowspan=_span(el, "rowspan", _MAX_ROWSPAN),
+        nested_table=conv.tables_rendered > before,
+    )
+
+
+def _grid(rows: list[list[Cell]]) -> list[list[Slot | None]]:
+    grid: list[list[Slot | None]] = []
+    carried: dict[int, tuple[Cell, int]] = {}  # column -> (cell, rows still covered)
+    for row in rows:
+        line: list[Slot | None] = []
+        cells = iter(row)
+        col = 0
+        while True:
+            if col in carried:
+                cell, left = carried[col]
+                line.append(Slot(cell, first_row=False, first_col=_is_first_col(line, cell)))
+                if left <= 1:
+                    del carried[col]
+                else:
+                    carried[col] = (cell, left - 1)
+                col += 1
+                continue
+            cell = next(cells, None)
+            if cell is None:
+                if any(c > col for c in carried):
+                    line.append(None)
+                    col += 1
+                    continue
+                break
+            for k in range(cell.colspan):
+                line.append(Slot(cell, first_row=True, first_col=k == 0))
+                if cell.rowspan > 1:
+                    carried[col + k] = (cell, cell.rowspan - 1)
+            col += cell.colspan
+        grid.append(line)
+    return grid
+
+
+def _is_first_col(line: list[Slot | None], cell: Cell) -> bool:
+    return not line or line[-1] is None or line[-1].cell is not cell
+
+
+def _flatten(conv: StorageConverter, markdown: str) -> str | None:
+    """One-line form of a cell's Markdown, or ``None`` when it cannot be one line."""
+    if not markdown:
+        return ""
+    if has_token(markdown):
+        blocks = conv.code_blocks
+        if any("\n" in blocks[i].code.strip("\n") for i in token_indices(markdown)):
+            return None
+        markdown = replace_tokens(markdown, lambda i: blocks[i].inline())
+    parts = []
+    for line in markdown.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        line = _QUOTE_RE.sub("", line)
+        if _HEADING_RE.match(line):
+            line = "**" + _HEADING_RE.sub("", line) + "**"
+        if line:
+            parts.append(line)
+    return "<br>".join(parts).replace("|", "\\|")
+
+
+def _header_labels(conv: StorageConverter, grid: list[list[Slot | None]], head: int, width: int):
+    labels = []
+    for col in range(width):
+        parts: list[str] = []
+        for line in grid[:head]:
+            slot = line[col] if col < len(line) else None
+            if slot is None:
+                continue
+            text = _flatten(conv, slot.cell.markdown) or ""
+            text = text.replace("<br>", " ").strip()
+            if text and (not parts or parts[-1] != text):
+                parts.append(text)
+        labels.append(" / ".join(parts))
+    return labels
+
+
+def render_table(conv: StorageConverter, el: etree._Element, ctx: Ctx) -> str:
+    conv.tables_rendered += 1
+    rows, head_rows, loose = _read_rows(conv, el, ctx)
+    caption = "\n\n".join(loose)
+    if not head_rows:  # header rows are the leading rows made only of <th> cells
+        while head_rows < len(rows) and rows[head_rows] and all(c.header for c in rows[head_rows]):
+            head_rows += 1
+        if head_rows == len(rows) and len(rows) > 1:
+            head_rows = 1  # an all-<th> table: the first row heads the rest
+    grid = _grid(rows)
+    width = max((len(line) for line in grid), default=0)
+    if not width or all(not slot.cell.markdown for line in grid for slot in line if slot):
+        return "\n\n" + caption + "\n\n" if caption else ""
+    fits = all(
+        not slot.cell.nested_table and _flatten(conv, slot.cell.markdown) is not None
+        for line in grid
+        for slot in line
+        if slot and slot.first_row and slot.first_col
+    )
+    if "_inline" in ctx:
+        return " " + _inline(conv, grid) + " "
+    body = _gfm(conv, grid, head_rows, width) if fits else _rows(conv, grid, head_rows, width)
+    head = caption + "\n\n" if caption else ""
+    return "\n\n" + head + body + "\n\n"
+
+
+def _gfm(conv: StorageConverter, grid: list[list[Slot | None]], head: int, width: int) -> str:
+    if head:
+        header = _header_labels(conv, grid, head, width)
+        data = grid[head:]
+    else:
+        header = [_gfm_cell(conv, line, col) for line in grid[:1] for col in range(width)]
+        data = grid[1:]
+    lines = [_gfm_line(header), _gfm_line(["---"] * width)]
+    for line in data:
+        lines.append(_gfm_line([_gfm_cell(conv, line, col) for col in range(width)]))
+    return "\n".join(lines)
+
+
+def _gfm_line(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _gfm_cell(conv: StorageConverter, line: list[Slot | None], col: int) -> str:
+    slot = line[col] if col < len(line) else None
+    if slot is None or not slot.first_col:
+        return ""
+    return _flatten(conv, slot.cell.markdown) or ""
+
+
+def _label(text: str) -> str:
+    text = text.replace("\\|", "|").replace("<br>", " ").strip()
+    match = _BOLD_RE.match(text)
+    return (match.group(1) if match else text).rstrip(":").strip()
+
+
+def _entry(label: str, markdown: str) -> str:
+    """``**Label:** text``; blocks that cannot follow a label inline go below it."""
+    if not label:
+        return markdown
+    first, _, rest = markdown.partition("\n\n")
+    if "\n" in first or _BLOCK_START_RE.match(first):
+        return f"**{label}:**\n\n{markdown}"
+    return f"**{label}:** {first}\n\n{rest}" if rest else f"**{label}:** {first}"
+
+
+def _rows(conv: StorageConverter, grid: list[list[Slot | None]], head: int, width: int) -> str:
+    labels = [_label(text) for text in _header_labels(conv, grid, head, width)] if head else []
+    items = []
+    for line in grid[head:] if head else grid:
+        entries = []
+        for col, slot in enumerate(line):
+            if slot is None or not slot.first_col or not slot.cell.markdown:
+                continue
+            label = labels[col] if col < len(labels) else ""
+            entries.append(_entry(label, slot.cell.markdown))
+        if not entries:
+            continue
+        item = "- " + indent_rest(entries[0], 2)
+        for entry in entries[1:]:
+            item += "\n  - " + indent_rest(entry, 4)
+        items.append(collapse_blank_lines(item))
+    return "\n".join(items)
+
+
+def _inline(conv: StorageConverter, grid: list[list[Slot | None]]) -> str:
+    rows = []
+    for line in grid:
+        texts = [_flatten(conv, s.cell.markdown) or "" for s in line if s and s.first_col]
+        rows.append(" | ".join(t.replace("<br>", " ") for t in texts if t))
+    return " ".join(row for row in rows if row)
