@@ -42,9 +42,10 @@ for command in (sandbox, connect, connections, disconnect, index, sync, history,
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        cli.main(args=argv, prog_name="confluence-pipeline", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+        # without standalone mode click returns an Exit's code instead of raising it
+        code = cli.main(args=argv, prog_name="confluence-pipeline", standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except click.exceptions.Abort:
         errors.print("aborted", markup=False)
         sys.exit(1)

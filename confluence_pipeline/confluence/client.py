@@ -92,6 +92,11 @@ class ConfluenceClient:
         with _mapping(response):
             return _str(body, "cloudId")
 
+    def check_access(self) -> None:
+        """One cheap authenticated call (a 1-item space list); raises ConfluenceAuthError when
+        the credentials are refused and ConfluenceUnavailable when the site is unreachable."""
+        self._json(self._send("/wiki/api/v2/spaces", params={"limit": 1}))
+
     def get_spaces(self, keys: Sequence[str]) -> dict[str, Space]:
         """Spaces by key; keys that do not exist (or are not visible) are absent."""
         spaces: dict[str, Space] = {}

@@ -1,6 +1,5 @@
 """The four assets of a sync, each partitioned by (index, space)."""
 
-from __future__ import annotations
 
 import contextlib
 import time
@@ -43,7 +42,7 @@ def _step(context: dg.AssetExecutionContext, state: StateResource) -> Iterator[_
         except (sync.SyncError, RegistryError) as exc:
             raise dg.Failure(str(exc)) from None
         run_id = store.ledger.start_run(
-            index.id, space_key, dagster_run_id=context.run_id, full=full
+            index.id, space_key, dagster_run_id=context.run.run_id, full=full
         )
         try:
             with sync.recording_failure(store, run_id):
@@ -210,6 +209,5 @@ sync_assets = [confluence_spaces, confluence_pages, markdown_documents, llamaclo
 sync_job = dg.define_asset_job(
     "confluence_sync",
     selection=sync_assets,
-    partitions_def=index_space_partitions,
     description="Sync one (index, space) partition: resolve, plan, convert, upload.",
 )
