@@ -29,10 +29,15 @@ def database_url() -> str:
 
 
 def dagster_home() -> Path:
-    """``$DAGSTER_HOME``, else ``<home>/dagster``; created on first use."""
-    raw = os.environ.get("DAGSTER_HOME") or str(home_dir() / "dagster")
-    path = Path(raw).expanduser().resolve()
+    """``$DAGSTER_HOME``, else ``<home>/dagster``, created on first use with a ``dagster.yaml``
+    that keeps the defaults (local SQLite storage) and turns telemetry off."""
+    if os.environ.get("DAGSTER_HOME"):
+        return Path(os.environ["DAGSTER_HOME"]).expanduser().resolve()
+    path = home_dir() / "dagster"
     path.mkdir(parents=True, exist_ok=True)
+    config = path / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n")
     return path
 
 

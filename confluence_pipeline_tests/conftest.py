@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy
@@ -62,3 +63,33 @@ def store(state_url: str) -> Iterator[StateStore]:
         yield store
     finally:
         store.close()
+
+
+CHROMIUM = os.environ.get("CONFLUENCE_PIPELINE_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture
+def browser_page() -> Iterator[Any]:
+    """A Playwright page in headless Debian Chromium (installed by `make test`)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} missing: run `make chromium` (make test does)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from confluence_pipeline.sandbox import confluence, llamacloud
+from confluence_pipeline.sandbox.admin import ConfluenceAdmin, LlamaCloudAdmin
 from confluence_pipeline.sandbox.server import ServerThread
-from confluence_pipeline_tests.sandbox_admin import ConfluenceAdmin, LlamaCloudAdmin
 
 BIN = Path(sys.executable).parent
 

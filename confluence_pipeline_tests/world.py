@@ -10,9 +10,9 @@ from confluence_pipeline import sync
 from confluence_pipeline.confluence import ConfluenceClient, basic_auth
 from confluence_pipeline.llamacloud import LlamaCloudSink, pipeline_name
 from confluence_pipeline.sandbox import confluence, llamacloud
+from confluence_pipeline.sandbox.admin import ConfluenceAdmin, LlamaCloudAdmin
 from confluence_pipeline.sandbox.server import ServerThread
 from confluence_pipeline.state import Index, StateStore
-from confluence_pipeline_tests.sandbox_admin import ConfluenceAdmin, LlamaCloudAdmin
 
 EMAIL, TOKEN = "demo@example.com", "sandbox-token"
 API_KEY, PROJECT = "sandbox-key", "sandbox-project"

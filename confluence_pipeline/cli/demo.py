@@ -6,10 +6,8 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from typing import Any
 
 import click
-import httpx
 
 from confluence_pipeline import settings
 from confluence_pipeline.cli.connections import connect
@@ -35,18 +33,13 @@ def _reset_home() -> None:
     (home / _MARKER).write_text("created by `confluence-pipeline demo`; safe to delete\n")
 
 
-def _stats(url: str) -> dict[str, Any]:
-    response = httpx.get(f"{url}/_sandbox/stats", timeout=10)
-    response.raise_for_status()
-    return dict(response.json())
-
-
 @click.command()
 @click.option("--pages-per-space", default=300, show_default=True, type=click.IntRange(1, 20_000))
 @click.pass_context
 def demo(ctx: click.Context, pages_per_space: int) -> None:
     """Run the whole pipeline once on the sandboxes (resets the demo home folder first)."""
     from confluence_pipeline.sandbox import confluence, llamacloud
+    from confluence_pipeline.sandbox.admin import ConfluenceAdmin, LlamaCloudAdmin
     from confluence_pipeline.sandbox.server import ServerThread
 
     os.environ.pop("DAGSTER_HOME", None)
@@ -63,7 +56,8 @@ def demo(ctx: click.Context, pages_per_space: int) -> None:
             LLAMA_CLOUD_PROJECT_ID="sandbox-project",
             LLAMA_CLOUD_BASE_URL=cloud.url,
         )
-        spaces = httpx.get(f"{wiki.url}/_sandbox/spaces", timeout=10).json()[:2]
+        wiki_admin, cloud_admin = ConfluenceAdmin(wiki.url), LlamaCloudAdmin(cloud.url)
+        spaces = wiki_admin.spaces()[:2]
         keys = [space["key"] for space in spaces]
         ctx.invoke(
             connect,
@@ -84,11 +78,11 @@ def demo(ctx: click.Context, pages_per_space: int) -> None:
         )
         phases = []
         for phase in ("full sync", "no-op re-sync"):
-            before_wiki, before_cloud = _stats(wiki.url), _stats(cloud.url)
+            before_wiki, before_cloud = wiki_admin.stats(), cloud_admin.stats()
             started = time.monotonic()
             ctx.invoke(sync, name="demo", spaces=(), full=False, allow_mass_delete=False)
             seconds = time.monotonic() - started
-            after_wiki, after_cloud = _stats(wiki.url), _stats(cloud.url)
+            after_wiki, after_cloud = wiki_admin.stats(), cloud_admin.stats()
             phases.append(
                 [
                     phase,

@@ -1,6 +1,5 @@
 """The four assets of a sync, each partitioned by (index, space)."""
 
-
 import contextlib
 import time
 from collections.abc import Iterator

@@ -39,8 +39,10 @@ def run_sync(
     full: bool = False,
     allow_mass_delete: bool = False,
     on_start: Callable[[str], None] = lambda _space: None,
+    log_level: str = "WARNING",
 ) -> list[LaunchedRun]:
-    """Runs the sync job in-process, one run per space, recorded in ``instance``."""
+    """Runs the sync job in-process, one run per space, recorded in ``instance`` (the full event
+    log is there; the console only shows events at ``log_level`` and above)."""
     register_partitions(instance, [index.name], list(index.spaces))
     job = definitions.resolve_job_def(sync_job.name)
     outcomes = []
@@ -55,6 +57,7 @@ def run_sync(
             partition_key=partition_key(index.name, space),
             instance=instance,
             tags=tags,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
             raise_on_error=False,
         )
         outcomes.append(

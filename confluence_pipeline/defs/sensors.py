@@ -1,6 +1,5 @@
 """The sensor that replaces the old service's 5-minute scheduler."""
 
-
 from datetime import UTC, datetime
 
 import dagster as dg

@@ -1,4 +1,4 @@
-"""Test helpers over the sandboxes' admin routes (plain HTTP, like any client)."""
+"""Clients of the sandboxes' admin routes (plain HTTP), for tests, benchmarks and the demo."""
 
 from __future__ import annotations
 
