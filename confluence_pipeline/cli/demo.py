@@ -94,9 +94,7 @@ def demo(ctx: click.Context, pages_per_space: int) -> None:
                     after_cloud["documents_upserted"] - before_cloud["documents_upserted"],
                 ]
             )
-        indexed = sum(
-            p["documents"] for p in httpx.get(f"{cloud.url}/_sandbox/pipelines", timeout=10).json()
-        )
+        indexed = sum(p["documents"] for p in cloud_admin.pipelines())
     print_table(
         "Demo summary",
         [
