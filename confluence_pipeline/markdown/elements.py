@@ -78,6 +78,9 @@ class HtmlElements(MarkdownConverter):
     convert_ac_layout = convert_ac_layout_section = convert_ac_layout_cell = convert_div
     convert_ac_rich_text_body = convert_ac_adf_content = convert_ac_adf_fallback = convert_div
 
+    # Cells and rows outside a table (tag soup): a cell is a block, rows make a table.
+    convert_td = convert_th = convert_div
+
     def convert_summary(self, el: etree._Element, text: str, parent_tags: Ctx) -> str:
         text = text.strip()
         return f"\n\n**{text}**\n\n" if text else ""
@@ -111,6 +114,8 @@ class HtmlElements(MarkdownConverter):
 
     def render_table(self, el: etree._Element, ctx: Ctx) -> str:
         return tables.render_table(self, el, ctx)
+
+    render_tr = render_thead = render_tbody = render_tfoot = render_table
 
     # -- Confluence elements ------------------------------------------------------------------
 

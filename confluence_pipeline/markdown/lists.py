@@ -128,6 +128,8 @@ def render_task_list(
 ) -> str:
     """``- [x] done`` / ``- [ ] open``, nested task lists indented under their task."""
     out: list[str] = []
+    if tasks is None and el.text and not el.text.isspace():
+        out.append("- " + conv.plain(el.text, ctx))
     for kid in tasks if tasks is not None else el:
         name = tag_name(kid.tag)
         if name == "ac:task":
@@ -138,4 +140,6 @@ def render_task_list(
             text = conv.process_tag(kid, ctx).strip()
             if text:
                 out.append("- " + indent_rest(text, 2))
+        if tasks is None and kid.tail and not kid.tail.isspace():
+            out.append("- " + conv.plain(kid.tail, ctx))
     return _finish(out, ctx)

@@ -79,24 +79,51 @@ def _collect(
     in_head: bool,
 ) -> None:
     stray: list[etree._Element] = []  # cells outside any <tr>
+    _loose_text(conv, parent.text, ctx, loose)
     for kid in parent:
         name = tag_name(kid.tag)
         if name in ("td", "th"):
             stray.append(kid)
-            continue
-        if stray:
-            pending.append((stray, in_head))
-            stray = []
-        if name == "tr":
-            pending.append(([c for c in kid if tag_name(c.tag) in ("td", "th")], in_head))
-        elif name in ("thead", "tbody", "tfoot"):
-            _collect(conv, kid, ctx, pending, loose, in_head or name == "thead")
-        elif name not in ("colgroup", "col") and isinstance(kid.tag, str):
-            text = conv.block_body(kid, ctx) if name == "caption" else conv.process_tag(kid, ctx)
-            if text.strip():
-                loose.append(text.strip())
+        else:
+            if stray:
+                pending.append((stray, in_head))
+                stray = []
+            if name == "tr":
+                pending.append((_row_cells(conv, kid, ctx, loose), in_head))
+            elif name in ("thead", "tbody", "tfoot"):
+                _collect(conv, kid, ctx, pending, loose, in_head or name == "thead")
+            elif name == "caption":
+                _loose_block(conv.block_body(kid, ctx), loose)
+            elif name not in ("colgroup", "col"):
+                _loose_block(conv.process_tag(kid, ctx), loose)
+        _loose_text(conv, kid.tail, ctx, loose)
     if stray:
         pending.append((stray, in_head))
+
+
+def _row_cells(
+    conv: StorageConverter, tr: etree._Element, ctx: Ctx, loose: list[str]
+) -> list[etree._Element]:
+    """The cells of ``tr``; anything else in it (text, stray elements) goes to ``loose``."""
+    cells = []
+    _loose_text(conv, tr.text, ctx, loose)
+    for kid in tr:
+        if tag_name(kid.tag) in ("td", "th"):
+            cells.append(kid)
+        else:
+            _loose_block(conv.process_tag(kid, ctx), loose)
+        _loose_text(conv, kid.tail, ctx, loose)
+    return cells
+
+
+def _loose_block(markdown: str, loose: list[str]) -> None:
+    if markdown.strip():
+        loose.append(markdown.strip())
+
+
+def _loose_text(conv: StorageConverter, text: str | None, ctx: Ctx, loose: list[str]) -> None:
+    if text and not text.isspace():
+        loose.append(conv.plain(text, ctx))
 
 
 def _cell(conv: StorageConverter, el: etree._Element, ctx: Ctx, in_head: bool) -> Cell:
