@@ -18,12 +18,14 @@ from lxml import etree
 
 from . import macros
 from .elements import HtmlElements
-from .storage import fallback_text, parse_storage, tag_name
+from .storage import TAG_NAMES, fallback_text, parse_storage, tag_name
 from .text import EMPTY, CodeBlock, Ctx, collapse_blank_lines, finish, token, words
 
 Handler = Callable[[etree._Element, Ctx], str]
 
 _WS_RE = re.compile(r"\s+")
+_UNTIDY_RE = re.compile(r"[^\S ]|  ")  # whitespace other than single spaces
+_MACROS = frozenset({"ac:structured-macro", "ac:macro"})
 _ESCAPE_RE = re.compile(r"\*(?!\s)|(?<!\s)\*|(?<![^\W_])_|_(?![^\W_])")
 _MANGLE_RE = re.compile(r"[\[\]:.#-]")
 
@@ -115,32 +117,42 @@ class StorageConverter(HtmlElements):
             merged = self._ctx_cache[key] = ctx | markers
         return merged
 
-    def is_block(self, el: etree._Element) -> bool:
-        name = tag_name(el.tag)
+    def is_block(self, el: etree._Element, name: str | None = None) -> bool:
+        """Whether whitespace next to ``el`` is insignificant (it renders as a block)."""
+        if name is None:
+            name = tag_name(el.tag)
         if name in BLOCK:
             return True
-        if name == "ac:structured-macro" or name == "ac:macro":
+        if name in _MACROS:
             return macros.is_block_macro(el)
         return False
 
     def process_children(self, el: etree._Element, ctx: Ctx, block: bool) -> str:
-        """Converted content of ``el``; ``block`` drops whitespace at its inner edges."""
+        """Converted content of ``el``; ``block`` drops whitespace at its inner edges.
+
+        This loop is where conversion spends most of its time: names are looked up once per
+        child, handlers come from a dict, and text nodes take a fast path when already tidy.
+        """
         text = el.text
         if not len(el):
             return self.process_text(text, ctx, block, block) if text else ""
         kids = list(el)
+        names = [TAG_NAMES.get(kid.tag) or tag_name(kid.tag) for kid in kids]
+        handlers = self._handlers
         out: list[str] = []
         if text:
-            out.append(self.process_text(text, ctx, block, self.is_block(kids[0])))
+            out.append(self.process_text(text, ctx, block, self.is_block(kids[0], names[0])))
         last = len(kids) - 1
         for i, kid in enumerate(kids):
-            converted = self.process_tag(kid, ctx)
+            name = names[i]
+            handler = handlers.get(name) or self._resolve(name)
+            converted = handler(kid, ctx)
             if converted:
                 out.append(converted)
             tail = kid.tail
             if tail:
-                after = self.is_block(kids[i + 1]) if i < last else block
-                out.append(self.process_text(tail, ctx, self.is_block(kid), after))
+                after = self.is_block(kids[i + 1], names[i + 1]) if i < last else block
+                out.append(self.process_text(tail, ctx, self.is_block(kid, name), after))
         return "".join(out)
 
     def process_text(  # type: ignore[override]
@@ -150,13 +162,14 @@ class StorageConverter(HtmlElements):
             return text
         if text.isspace():
             return "" if strip_left or strip_right else " "
-        text = _WS_RE.sub(" ", text)
+        if _UNTIDY_RE.search(text):
+            text = _WS_RE.sub(" ", text)
         if strip_left:
             text = text.lstrip(" ")
         if strip_right:
             text = text.rstrip(" ")
-        if "_noformat" not in ctx:
-            text = self.escape(text, ctx)
+        if ("*" in text or "_" in text) and "_noformat" not in ctx:
+            text = _ESCAPE_RE.sub(r"\\\g<0>", text)
         return text
 
     def escape(self, text: str, parent_tags: Ctx) -> str:

@@ -30,9 +30,9 @@ ROOT_TAG = "storage-root"
 _XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
 
 _ENTITY_RE = re.compile(
-    r"<!\[CDATA\[.*?\]\]>|&(?:([A-Za-z][A-Za-z0-9]{0,40});|(#(?:[0-9]{1,7}|[xX][0-9a-fA-F]{1,6});))?",
-    re.DOTALL,
+    r"&(?:([A-Za-z][A-Za-z0-9]{0,40});|(#(?:[0-9]{1,7}|[xX][0-9a-fA-F]{1,6});))?"
 )
+_CDATA_SPLIT_RE = re.compile(r"(<!\[CDATA\[.*?\]\]>)", re.DOTALL)
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _CDATA_RE = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
 _PREFIX_RE = re.compile(r"</?([A-Za-z_][\w.-]*):[A-Za-z_]|\s([A-Za-z_][\w.-]*):[\w.-]+\s*=")
@@ -83,8 +83,7 @@ def _fix_entity(match: re.Match[str]) -> str:
         return html.escape(char, quote=False)
     if match.group(2) is not None:
         return match.group(0)
-    whole = match.group(0)
-    return whole if whole.startswith("<") else "&amp;"
+    return "&amp;"
 
 
 def _prepare(storage: str) -> str:
@@ -92,7 +91,14 @@ def _prepare(storage: str) -> str:
     if _CONTROL_RE.search(storage):
         storage = _CONTROL_RE.sub("", storage)
     if "&" in storage:
-        storage = _ENTITY_RE.sub(_fix_entity, storage)
+        if "<![CDATA[" in storage:  # entities inside CDATA are text: leave them alone
+            parts = _CDATA_SPLIT_RE.split(storage)
+            for i in range(0, len(parts), 2):
+                if "&" in parts[i]:
+                    parts[i] = _ENTITY_RE.sub(_fix_entity, parts[i])
+            storage = "".join(parts)
+        else:
+            storage = _ENTITY_RE.sub(_fix_entity, storage)
     if storage.lstrip().startswith("<?xml"):
         storage = _XML_DECL_RE.sub("", storage, count=1)
     return storage
@@ -154,7 +160,7 @@ def parse_storage(storage: str) -> etree._Element:
     return _parse_html(storage)
 
 
-_NAMES: dict[object, str] = {
+TAG_NAMES: dict[object, str] = {
     etree.Comment: "#comment",
     etree.ProcessingInstruction: "#pi",
     etree.Entity: "#entity",
@@ -163,7 +169,7 @@ _NAMES: dict[object, str] = {
 
 def tag_name(tag: object) -> str:
     """Canonical name for an lxml ``el.tag``: ``"p"``, ``"ac:link"``, ``"ri:page"``."""
-    name = _NAMES.get(tag)
+    name = TAG_NAMES.get(tag)
     if name is not None:
         return name
     if not isinstance(tag, str):
@@ -176,8 +182,8 @@ def tag_name(tag: object) -> str:
         name = f"{prefix}:{local.lower()}" if prefix else local.lower()
     else:
         name = tag.lower()
-    if len(_NAMES) < 4096:
-        _NAMES[tag] = name
+    if len(TAG_NAMES) < 4096:
+        TAG_NAMES[tag] = name
     return name
 
 

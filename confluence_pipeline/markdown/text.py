@@ -14,10 +14,8 @@ _BLANK_LINE_RE = re.compile(r"\n[ \t]+(?=\n)")
 _SPACES_RE = re.compile(r" {2,}")
 _WS_RE = re.compile(r"\s+")
 _LINE_START_RE = re.compile(r"\n(?=[^\n])")
-# A code placeholder alone on its line, after list markers, quote markers or indentation.
-_TOKEN_LINE_RE = re.compile(
-    r"(?m)^((?:[ \t]|>|[-*+] (?:\[[ xX]\] )?|\d{1,9}[.)] )*)\x00C(\d+)\x00[ \t]*$"
-)
+# What may stand before a code placeholder on its line: indentation, list and quote markers.
+_TOKEN_PREFIX_RE = re.compile(r"(?:[ \t]|>|[-*+] (?:\[[ xX]\] )?|\d{1,9}[.)] )*")
 _TOKEN_RE = re.compile(r"\x00C(\d+)\x00")
 _MARKER_RE = re.compile(r"[-*+] (?:\[[ xX]\] )?|\d{1,9}[.)] ")
 _LANG_RE = re.compile(r"[^\w#+.-]+")
@@ -131,22 +129,28 @@ def finish(markdown: str, blocks: list[CodeBlock]) -> str:
     markdown = _SPACES_RE.sub(_squeeze_spaces, markdown)
     markdown = markdown.strip()
     if blocks and "\x00" in markdown:
-        markdown = _TOKEN_LINE_RE.sub(lambda m: _restore_block(m, blocks), markdown)
-        markdown = _TOKEN_RE.sub(lambda m: "\n" + blocks[int(m.group(1))].fenced() + "\n", markdown)
+        markdown = _TOKEN_RE.sub(lambda m: _restore(m, blocks), markdown)
     return markdown
 
 
-def _restore_block(match: re.Match[str], blocks: list[CodeBlock]) -> str:
-    prefix = match.group(1)
-    fenced = blocks[int(match.group(2))].fenced()
+def _restore(match: re.Match[str], blocks: list[CodeBlock]) -> str:
+    """The fenced block for a placeholder, its lines prefixed like the placeholder's line."""
+    text = match.string
+    start, end = match.span()
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    prefix = text[line_start:start]
+    fenced = blocks[int(match.group(1))].fenced()
+    if text[end : len(text) if line_end < 0 else line_end].strip():
+        return "\n" + fenced + "\n"  # not alone on its line (should not happen): fence anyway
     if not prefix:
         return fenced
+    if not _TOKEN_PREFIX_RE.fullmatch(prefix):
+        return "\n" + fenced
     rest = _MARKER_RE.sub(lambda m: " " * len(m.group(0)), prefix)
     bare = rest.rstrip()
     lines = fenced.split("\n")
-    out = [prefix + lines[0]]
-    out.extend(rest + line if line else bare for line in lines[1:])
-    return "\n".join(out)
+    return "\n".join([lines[0]] + [rest + line if line else bare for line in lines[1:]])
 
 
 def link_destination(url: str) -> str:
