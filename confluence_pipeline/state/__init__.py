@@ -16,22 +16,26 @@ from confluence_pipeline.state.db import (
 from confluence_pipeline.state.ledger import AcceptedPage, KnownPage, Ledger
 from confluence_pipeline.state.models import Connection, Index, SyncRun
 from confluence_pipeline.state.registry import Registry, RegistryError
+from confluence_pipeline.state.tokens import TokenVault
 
 
 @dataclass
 class StateStore:
-    """The state database, migrated to the latest schema, with its two repositories."""
+    """The state database, migrated to the latest schema, with its repositories (``tokens``
+    holds the OAuth tokens of connections and serializes their refresh)."""
 
     engine: Engine
     registry: Registry
     ledger: Ledger
+    tokens: TokenVault
 
     @classmethod
     def open(cls, url: str, secret_key: str) -> StateStore:
         engine = create_state_engine(url)
         migrate(engine)
         sessions = session_factory(engine)
-        return cls(engine, Registry(sessions, TokenCipher(secret_key)), Ledger(sessions))
+        cipher = TokenCipher(secret_key)
+        return cls(engine, Registry(sessions, cipher), Ledger(sessions), TokenVault(engine, cipher))
 
     def close(self) -> None:
         self.engine.dispose()
@@ -49,4 +53,5 @@ __all__ = [
     "SecretKeyMismatch",
     "StateStore",
     "SyncRun",
+    "TokenVault",
 ]

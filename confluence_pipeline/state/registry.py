@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -58,9 +59,11 @@ class Registry:
         secret: str,
         email: str | None = None,
         scopes: Sequence[str] = (),
+        access_expires_at: datetime | None = None,
         replace: bool = False,
     ) -> Connection:
-        """Stores a connection; with ``replace`` an existing one of that name is updated."""
+        """Stores a connection; with ``replace`` an existing one of that name is updated.
+        ``secret`` is the API token, or for OAuth the serialized tokens (``TokenSet``)."""
         check_name("connection", name)
         with self._sessions.begin() as session:
             row = session.scalar(select(Connection).where(Connection.name == name))
@@ -75,7 +78,21 @@ class Registry:
             row.email = email
             row.secret = self._cipher.encrypt(secret)
             row.scopes = list(scopes)
+            row.access_expires_at = access_expires_at
+            row.last_refresh_at = None
             row.needs_reconsent = False
+        return row
+
+    def forget_credentials(self, name: str) -> Connection:
+        """Deletes the connection's tokens but keeps it (and its indexes' link to it); it needs
+        a reconnect (``connect --name NAME --replace``) before it can be used again."""
+        with self._sessions.begin() as session:
+            row = session.scalar(select(Connection).where(Connection.name == name))
+            if row is None:
+                raise RegistryError(f"unknown connection {name!r}")
+            row.secret = self._cipher.encrypt("")
+            row.access_expires_at = None
+            row.needs_reconsent = True
         return row
 
     def connection_secret(self, connection: Connection) -> str:

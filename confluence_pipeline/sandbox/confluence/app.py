@@ -16,11 +16,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from . import search, v2
+from . import search, v1, v2
 from .admin import admin_routes
 from .auth import Authenticator
 from .content import build_site
 from .faults import Faults, Stats
+from .oauth import oauth_routes
+from .oauth_grants import Grants
 from .paging import ApiError, Call, error_response
 from .state import SandboxState
 
@@ -37,6 +39,7 @@ _PUBLIC: tuple[tuple[str, Callable[[Call], Response]], ...] = (
     ("/api/v2/pages/{id}/children", v2.page_children),
     ("/rest/api/search", search.search),
     ("/rest/api/content/search", search.content_search),
+    *v1.ROUTES,  # after content/search, which content/{id} would shadow
 )
 
 
@@ -47,10 +50,14 @@ def create_app(
     seed: int = 0,
     latency_ms: int = 0,
     fault_rate: float = 0.0,
+    access_token_ttl: float = 3600.0,
+    oauth_extra_sites: int = 0,
 ) -> Starlette:
     """A Confluence Cloud emulator holding ``spaces`` x ``pages_per_space`` generated pages
     (homepages included), deterministic from ``seed``. ``app.state.sandbox`` is its
-    :class:`SandboxState`."""
+    :class:`SandboxState`, ``app.state.oauth`` its OAuth server's :class:`Grants` (client
+    ``sandbox-client-id`` / ``sandbox-client-secret``; access tokens live
+    ``access_token_ttl`` seconds; ``oauth_extra_sites`` more sites are listed)."""
     state = SandboxState(
         site=build_site(spaces=spaces, pages_per_space=pages_per_space, seed=seed),
         faults=Faults(seed=seed, rate=fault_rate, latency_ms=latency_ms),
@@ -64,11 +71,15 @@ def create_app(
         routes.append(Route(f"{GATEWAY_PREFIX}/wiki{sub}", endpoint, methods=["GET"]))
     routes.append(Route("/_edge/tenant_info", _tenant_info(state), methods=["GET"]))
     routes.extend(admin_routes(state))
+    grants = Grants(access_token_ttl=access_token_ttl)
+    state.auth.bearer_check = grants.access_ok
+    routes.extend(oauth_routes(state, grants, extra_sites=oauth_extra_sites))
     app = Starlette(
         routes=routes,
         exception_handlers={404: _http_error, 405: _http_error},
     )
     app.state.sandbox = state
+    app.state.oauth = grants
     return app
 
 

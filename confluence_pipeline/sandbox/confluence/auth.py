@@ -2,8 +2,9 @@
 
 ``{site}/wiki/...`` accepts HTTP Basic with the API-token credentials. The OAuth gateway shape
 ``/ex/confluence/{cloudid}/wiki/...`` accepts Bearer tokens registered in ``bearer_tokens``
-(empty at start; the OAuth emulator adds the access tokens it issues) and Basic too, as
-Atlassian's scoped API tokens do. A Bearer token on the site shape is refused, as in Cloud.
+or accepted by ``bearer_check`` (the OAuth emulator's check of the access tokens it issued,
+expiry included) and Basic too, as Atlassian's scoped API tokens do. A Bearer token on the
+site shape is refused, as in Cloud.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
@@ -24,6 +26,7 @@ class Authenticator:
     email: str = API_TOKEN_EMAIL
     api_token: str = API_TOKEN
     bearer_tokens: set[str] = field(default_factory=set)
+    bearer_check: Callable[[str], bool] | None = None
 
     def refusal(self, request: Request, *, gateway: bool) -> str | None:
         """None when the request may proceed, else the reason for a 401."""
@@ -40,7 +43,9 @@ class Authenticator:
 
     def bearer_ok(self, token: str) -> bool:
         """Extension point for OAuth: whether an access token is currently valid."""
-        return token in self.bearer_tokens
+        if token in self.bearer_tokens:
+            return True
+        return self.bearer_check is not None and self.bearer_check(token)
 
     def _basic_ok(self, credentials: str) -> bool:
         try:
