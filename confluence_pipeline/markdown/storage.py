@@ -36,6 +36,7 @@ _CDATA_SPLIT_RE = re.compile(r"(<!\[CDATA\[.*?\]\]>)", re.DOTALL)
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _CDATA_RE = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
 _PREFIX_RE = re.compile(r"</?([A-Za-z_][\w.-]*):[A-Za-z_]|\s([A-Za-z_][\w.-]*):[\w.-]+\s*=")
+_STRIP_RE = re.compile(r"<ac:parameter\b[^>]*>.*?</ac:parameter>|<[^>]*>", re.DOTALL)
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 _local = threading.local()
@@ -137,10 +138,20 @@ def _parse_html(storage: str) -> etree._Element:
     except (etree.XMLSyntaxError, ValueError):
         document = None
     if document is None:
-        root.text = text
+        root.text = _text_only(text)
         return root
     body = document.find("body")
-    return body if body is not None else document
+    body = body if body is not None else document
+    kept = sum(len("".join(part.split())) for part in body.itertext())
+    if 2 * kept < len("".join(_text_only(text).split())):
+        root.text = _text_only(text)  # the parser gave up part way (thousands of levels deep)
+        return root
+    return body
+
+
+def _text_only(markup: str) -> str:
+    """The text of ``markup`` with tags (and macro parameters) removed, entities decoded."""
+    return html.unescape(_STRIP_RE.sub(" ", markup))
 
 
 def parse_storage(storage: str) -> etree._Element:
@@ -255,8 +266,7 @@ def fallback_text(storage: str) -> str:
         lines = (_collapse(line) for line in "".join(parts).split("\n"))
         return "\n\n".join(line for line in lines if line)
     except Exception:
-        text = re.sub(r"<ac:parameter\b.*?</ac:parameter>|<[^>]*>", " ", storage, flags=re.S)
-        return _collapse(text)
+        return _collapse(_text_only(storage))
 
 
 def _collapse(text: str) -> str:

@@ -1,0 +1,65 @@
+"""Conversion behaviour that the corpus does not show case by case: parser fallback, size,
+depth, concurrency."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from confluence_pipeline.markdown import storage_to_markdown
+
+from .corpus import Case
+from .corpus.fragments import FRAGMENTS
+from .corpus.pages import PAGES
+
+
+@pytest.mark.parametrize("case", FRAGMENTS + PAGES, ids=str)
+def test_a_page_the_xml_parser_rejects_converts_like_its_well_formed_self(case: Case) -> None:
+    # An unclosed <br> makes the page malformed XML, so the forgiving HTML parser reads it.
+    assert storage_to_markdown("<br>" + case.storage).strip() == storage_to_markdown(case.storage)
+
+
+def test_a_one_megabyte_page_converts_whole_and_quickly() -> None:
+    section = (
+        "<h2>Section</h2><p>Some <strong>text</strong> with a "
+        '<ac:link><ri:page ri:content-title="Link"/></ac:link>.</p>'
+        "<table><tbody><tr><th>K</th><th>V</th></tr><tr><td>a</td><td>b</td></tr></tbody></table>"
+        '<ac:structured-macro ac:name="code"><ac:parameter ac:name="language">go</ac:parameter>'
+        "<ac:plain-text-body><![CDATA[fmt.Println(1)\nfmt.Println(2)]]></ac:plain-text-body>"
+        "</ac:structured-macro>"
+    )
+    storage = section * (1_000_000 // len(section) + 1) + "<p>THE END</p>"
+    assert len(storage) > 1_000_000
+    started = time.perf_counter()
+    markdown = storage_to_markdown(storage)
+    assert time.perf_counter() - started < 30
+    assert markdown.endswith("THE END")
+    assert markdown.count("```go") == storage.count('"language">go<')
+
+
+def test_twenty_levels_of_nested_tables_and_panels_keep_the_innermost_text() -> None:
+    storage = '<table><tr><td><ac:structured-macro ac:name="info"><ac:rich-text-body>' * 20
+    storage += "innermost"
+    storage += "</ac:rich-text-body></ac:structured-macro></td></tr></table>" * 20
+    assert "innermost" in storage_to_markdown(storage)
+
+
+@pytest.mark.parametrize("depth", [500, 5000])
+def test_nesting_deeper_than_any_parser_allows_still_gives_the_text(depth: int) -> None:
+    storage = "<div><span>" * depth + "bottom text" + "</span></div>" * depth
+    assert "bottom text" in storage_to_markdown(storage)
+
+
+def test_bytes_and_empty_input() -> None:
+    assert storage_to_markdown(b"<p>caf\xc3\xa9</p>") == "café"  # type: ignore[arg-type]
+    assert storage_to_markdown("") == ""
+    assert storage_to_markdown("<p></p>") == ""
+
+
+def test_concurrent_conversions_do_not_interfere() -> None:
+    storages = [case.storage for case in FRAGMENTS + PAGES] * 3
+    expected = [storage_to_markdown(storage) for storage in storages]
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(storage_to_markdown, storages)) == expected
