@@ -25,6 +25,7 @@ _TITLES = {
     404: ("NOT_FOUND", "Not Found"),
     405: ("METHOD_NOT_ALLOWED", "Method Not Allowed"),
     409: ("CONFLICT", "Conflict"),
+    410: ("GONE", "Gone"),
     429: ("TOO_MANY_REQUESTS", "Too Many Requests"),
     500: ("INTERNAL_SERVER_ERROR", "Internal Server Error"),
     503: ("SERVICE_UNAVAILABLE", "Service Unavailable"),

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from .model import PageRecord, Site, SpaceRecord
+from .view import render_view
 
 LIST_BODY_FORMATS = ("storage", "atlas_doc_format")
 PAGE_BODY_FORMATS = (
@@ -21,6 +22,7 @@ PAGE_BODY_FORMATS = (
     "styled_view",
     "editor",
 )
+_RENDERED = ("view", "export_view", "anonymous_export_view", "styled_view")
 _TAG = re.compile(r"<!\[CDATA\[|\]\]>|<[^>]+>")
 
 
@@ -85,18 +87,24 @@ def page_json(
             "authorId": page.version_author,
             "createdAt": iso(page.version_ms),
         },
-        "body": body_json(site, page, body_format),
+        "body": body_json(site, page, body_format, base=base),
         "_links": links,
     }
 
 
-def body_json(site: Site, page: PageRecord, body_format: str | None) -> dict[str, Any]:
-    """``{}`` without a format; view-like formats carry the storage markup (an approximation)."""
+def body_json(
+    site: Site, page: PageRecord, body_format: str | None, *, base: str | None = None
+) -> dict[str, Any]:
+    """``{}`` without a format. View-like formats are rendered HTML (:mod:`.view`), with
+    absolute links from ``base`` except ``view``; ``editor`` carries the storage markup."""
     if body_format is None:
         return {}
     storage = site.storage(page)
     if body_format == "atlas_doc_format":
         value = json.dumps(_adf(storage), ensure_ascii=False)
+    elif body_format in _RENDERED:
+        root = base if base and body_format != "view" else "/wiki"
+        value = render_view(site, page, root=root)
     else:
         value = storage
     return {body_format: {"representation": body_format, "value": value}}

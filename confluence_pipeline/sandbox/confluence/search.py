@@ -15,6 +15,7 @@ from . import cql
 from .model import PageRecord, Site
 from .paging import ApiError, Call, decode_cursor, encode_cursor, next_link, query_limit
 from .render import iso, tinyui, webui
+from .v1_json import Expand, content_json
 
 _MAX_LIMIT = 250
 
@@ -72,9 +73,9 @@ def search(call: Call) -> Response:
 
 def content_search(call: Call) -> Response:
     _, found, offset, limit = _matches(call)
-    expand = {e.strip() for e in (call.param("expand") or "").split(",") if e.strip()}
+    expand = Expand(call.param("expand"))
     chunk = found[offset : offset + limit]
-    results = [_content(call.site, page, expand) for page in chunk]
+    results = [content_json(call.site, page, expand, call.base) for page in chunk]
     return JSONResponse(
         {
             "results": results,
@@ -112,48 +113,3 @@ def _search_result(site: Site, page: PageRecord) -> dict[str, Any]:
         "friendlyLastModified": iso(page.version_ms)[:10],
         "score": 0.0,
     }
-
-
-def _content(site: Site, page: PageRecord, expand: set[str]) -> dict[str, Any]:
-    space = site.space_of(page)
-    item: dict[str, Any] = {
-        "id": str(page.id),
-        "type": "page",
-        "status": page.status,
-        "title": page.title,
-    }
-    expandable = {"space": "", "version": "", "body": "", "ancestors": "", "history": ""}
-    if "version" in expand:
-        item["version"] = {
-            "by": {"type": "known", "accountId": page.version_author, "accountType": "atlassian"},
-            "when": iso(page.version_ms),
-            "number": page.version,
-            "message": "",
-            "minorEdit": False,
-        }
-        del expandable["version"]
-    if "space" in expand:
-        item["space"] = {
-            "id": space.id,
-            "key": space.key,
-            "name": space.name,
-            "type": space.type,
-            "status": space.status,
-        }
-        del expandable["space"]
-    if "body.storage" in expand:
-        item["body"] = {"storage": {"value": site.storage(page), "representation": "storage"}}
-        del expandable["body"]
-    if "ancestors" in expand:
-        item["ancestors"] = [
-            {"id": str(a.id), "type": "page", "status": a.status, "title": a.title}
-            for a in site.ancestors(page)
-        ]
-        del expandable["ancestors"]
-    item["_expandable"] = {k: f"/rest/api/content/{page.id}/{k}" for k in expandable}
-    item["_links"] = {
-        "webui": webui(space, page),
-        "tinyui": tinyui(page.id),
-        "self": f"/rest/api/content/{page.id}",
-    }
-    return item

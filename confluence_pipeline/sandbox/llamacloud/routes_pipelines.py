@@ -46,6 +46,13 @@ async def list_projects(state: SandboxState, request: Request, params: Params) -
     return json_response([p for p in projects if name in (None, "", p["name"])])
 
 
+async def get_project(state: SandboxState, request: Request, params: Params) -> Response:
+    """The sandbox project (``LlamaCloudIndex(project_id=...)`` and ``name=`` resolve it)."""
+    if params["project_id"] != state.project_id:
+        raise not_found("Project")
+    return json_response(_project_json(state))
+
+
 async def upsert_pipeline(state: SandboxState, request: Request, params: Params) -> Response:
     project_id = _project_id(state, request)
     body = body_fields(validate(PIPELINE, await read_json(request), ("body",)))
@@ -142,6 +149,7 @@ async def cancel_sync(state: SandboxState, request: Request, params: Params) -> 
 
 ROUTES = [
     Route("GET", "/api/v1/projects", list_projects),
+    Route("GET", "/api/v1/projects/{project_id}", get_project),
     Route("PUT", "/api/v1/pipelines", upsert_pipeline),
     Route("POST", "/api/v1/pipelines", create_pipeline),
     Route("GET", "/api/v1/pipelines", list_pipelines),
