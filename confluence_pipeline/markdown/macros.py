@@ -25,7 +25,8 @@ _PANEL_LABELS = {
     "tip": "Tip",
     "success": "Success",
     "error": "Error",
-    "panel": "",
+    "panel": "Panel",
+    "custom": "Panel",
     "tip-macro": "Tip",
 }
 # Macros whose output is generated from data the page does not hold: nothing to keep.
@@ -166,6 +167,8 @@ def _panel(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> s
 def labelled_quote(conv: StorageConverter, label: str, title: str, body: str, ctx: Ctx) -> str:
     """A blockquote whose first line names the panel: ``> **Warning:** ...``."""
     title = conv.plain(title)
+    if label == "Panel" and title:  # a plain panel is named by its title alone
+        label = ""
     if label and title:
         head = f"**{label}: {title}**"
     elif label:

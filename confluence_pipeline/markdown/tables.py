@@ -26,7 +26,7 @@ _MAX_COLSPAN = 50
 _MAX_ROWSPAN = 1000
 _HEADING_RE = re.compile(r"^#{1,6} +")
 _QUOTE_RE = re.compile(r"^(?:> ?)+")
-_BOLD_RE = re.compile(r"^\*\*(.+)\*\*:?$")
+_BOLD_RE = re.compile(r"^\*\*(.+)\*\*(:?)$")
 _BLOCK_START_RE = re.compile(r"[-*+] |\d{1,9}[.)] |[>|#\x00]|```")
 
 
@@ -206,7 +206,7 @@ def _header_labels(conv: StorageConverter, grid: list[list[Slot | None]], head: 
             if slot is None:
                 continue
             text = _flatten(conv, slot.cell.markdown) or ""
-            text = text.replace("<br>", " ").strip()
+            text = _unbold(text.replace("<br>", " ").strip())
             if text and (not parts or parts[-1] != text):
                 parts.append(text)
         labels.append(" / ".join(parts))
@@ -263,20 +263,24 @@ def _gfm_cell(conv: StorageConverter, line: list[Slot | None], col: int) -> str:
     return _flatten(conv, slot.cell.markdown) or ""
 
 
-def _label(text: str) -> str:
-    text = text.replace("\\|", "|").replace("<br>", " ").strip()
+def _unbold(text: str) -> str:
+    """A header cell's text without the bold that only repeats that it is a header."""
     match = _BOLD_RE.match(text)
-    return (match.group(1) if match else text).rstrip(":").strip()
+    return match.group(1).strip() if match and "**" not in match.group(1) else text
+
+
+def _label(text: str) -> str:
+    return text.replace("\\|", "|").replace("<br>", " ").strip().rstrip(":").strip()
 
 
 def _entry(label: str, markdown: str) -> str:
-    """``**Label:** text``; blocks that cannot follow a label inline go below it."""
+    """``Label: text``; blocks that cannot follow a label on its line go below it."""
     if not label:
         return markdown
     first, _, rest = markdown.partition("\n\n")
     if "\n" in first or _BLOCK_START_RE.match(first):
-        return f"**{label}:**\n\n{markdown}"
-    return f"**{label}:** {first}\n\n{rest}" if rest else f"**{label}:** {first}"
+        return f"{label}:\n\n{markdown}"
+    return f"{label}: {first}\n\n{rest}" if rest else f"{label}: {first}"
 
 
 def _rows(conv: StorageConverter, grid: list[list[Slot | None]], head: int, width: int) -> str:

@@ -54,7 +54,7 @@ PAGES: list[Case] = [
         ),
         tables=(
             (
-                ("**Level**", "**Who**", "**When**"),
+                ("Level", "Who", "When"),
                 ("L1", "@user(557058:aaaa1111)", "Immediately"),
                 ("L2", "Database on-call", "After 15 minutes"),
                 ("L3", "Head of Platform", "Customer impact > 30 minutes"),
@@ -77,7 +77,7 @@ PAGES: list[Case] = [
         ),
         tables=(
             (
-                ("**Time**", "**Item**", "**Presenter**", "**Notes**"),
+                ("Time", "Item", "Presenter", "Notes"),
                 (
                     "10 min",
                     "Migration scope",
@@ -104,8 +104,8 @@ PAGES: list[Case] = [
             "`Authorization: Bearer <token>`",
             "> **Note:** v1 endpoints are deprecated and will be removed on 2025-03-31.",
             "curl",
-            "**Field:** `items`",
-            "**Notes:** At least one item. Each item:",
+            "Field: `items`",
+            "Notes: At least one item. Each item:",
             "Rate limited — retry after `Retry-After` seconds.",
             "Authentication",
             "[OpenAPI spec](orders-openapi.yaml)",
@@ -144,7 +144,7 @@ PAGES: list[Case] = [
                 '  "total": {"amount": 4200, "currency": "EUR"}\n}',
             ),
         ),
-        order=("**Field:** `customer_id`", "**Field:** `items`", "**Field:** `coupon`"),
+        order=("Field: `customer_id`", "Field: `items`", "Field: `coupon`"),
         absent=("INLINE",),
     ),
     page(
@@ -174,13 +174,13 @@ PAGES: list[Case] = [
         "nested-tables",
         lines=("# Environment matrix",),
         contains=(
-            "**Service:** payments",
-            "**Notes:** PCI scope",
+            "Service: payments",
+            "Notes: PCI scope",
             "Failover: **eu-central-1**",
             "manual",
             "needs approval",
-            "**Service:** search",
-            "**Regions:** us-east-1 only",
+            "Service: search",
+            "Regions: us-east-1 only",
         ),
         tables=(
             (("Region", "Replicas"), ("eu-west-1", "6"), ("us-east-1", "4")),
