@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from lxml import etree
 
-from . import macros
+from . import adf, links, lists, macros, tables
 from .elements import HtmlElements
-from .storage import TAG_NAMES, fallback_text, parse_storage, tag_name
+from .storage import TAG_NAMES, fallback_text, parse_storage, raw_text, tag_name
 from .text import EMPTY, CodeBlock, Ctx, collapse_blank_lines, finish, token, words
 
 Handler = Callable[[etree._Element, Ctx], str]
@@ -59,7 +60,7 @@ _CHILD_MARKERS: dict[str, frozenset[str]] = {
 class StorageConverter(HtmlElements):
     """Converts one storage-format page at a time (an instance is not thread-safe)."""
 
-    def __init__(self, **options: object) -> None:
+    def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.code_blocks: list[CodeBlock] = []
         self.tables_rendered = 0
@@ -94,7 +95,7 @@ class StorageConverter(HtmlElements):
         elif render is not None:
             handler = render
         else:
-            convert_fn = self.get_conv_fn_cached(name)
+            convert_fn = self.get_conv_fn_cached(name)  # type: ignore[attr-defined]
             handler = self._generic(name, convert_fn)
         self._handlers[name] = handler
         return handler
@@ -193,6 +194,57 @@ class StorageConverter(HtmlElements):
         if el is None:
             return ""
         return collapse_blank_lines(self.process_children(el, ctx, True).strip())
+
+    # -- elements converted by the helper modules ------------------------------------------
+
+    def render_ul(self, el: etree._Element, ctx: Ctx) -> str:
+        return lists.render_list(self, el, ctx, ordered=False)
+
+    def render_ol(self, el: etree._Element, ctx: Ctx) -> str:
+        return lists.render_list(self, el, ctx, ordered=True)
+
+    def render_li(self, el: etree._Element, ctx: Ctx) -> str:
+        return lists.render_list(self, el, ctx, ordered=False, items=[el])
+
+    def render_table(self, el: etree._Element, ctx: Ctx) -> str:
+        return tables.render_table(self, el, ctx)
+
+    render_tr = render_thead = render_tbody = render_tfoot = render_table
+
+    def render_ac_structured_macro(self, el: etree._Element, ctx: Ctx) -> str:
+        return macros.render_macro(self, el, ctx)
+
+    render_ac_macro = render_ac_structured_macro
+
+    def render_ac_adf_extension(self, el: etree._Element, ctx: Ctx) -> str:
+        return adf.render_adf_extension(self, el, ctx)
+
+    def render_ac_adf_node(self, el: etree._Element, ctx: Ctx) -> str:
+        return adf.render_adf_node(self, el, ctx)
+
+    def render_ac_plain_text_body(self, el: etree._Element, ctx: Ctx) -> str:
+        return macros.render_plain_body(self, el, ctx, "")
+
+    def render_ac_task_list(self, el: etree._Element, ctx: Ctx) -> str:
+        return lists.render_task_list(self, el, ctx)
+
+    def render_ac_task(self, el: etree._Element, ctx: Ctx) -> str:
+        return lists.render_task_list(self, el, ctx, tasks=[el])
+
+    def render_ac_link(self, el: etree._Element, ctx: Ctx) -> str:
+        return links.render_link(self, el, ctx)
+
+    def render_ac_image(self, el: etree._Element, ctx: Ctx) -> str:
+        return links.render_image(self, el, ctx)
+
+    def render_ac_emoticon(self, el: etree._Element, ctx: Ctx) -> str:
+        return links.render_emoticon(self, el, ctx)
+
+    def render_ac_plain_text_link_body(self, el: etree._Element, ctx: Ctx) -> str:
+        return self.plain(raw_text(el), ctx)
+
+    def render_ri_user(self, el: etree._Element, ctx: Ctx) -> str:
+        return links.mention(self, el, "", ctx)
 
 
 def _skip(el: etree._Element, ctx: Ctx) -> str:

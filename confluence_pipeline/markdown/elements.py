@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 
 from lxml import etree
-from markdownify import ATX, MarkdownConverter, chomp
+from markdownify import ATX, MarkdownConverter, chomp  # type: ignore[attr-defined]
 
-from . import adf, links, lists, macros, tables
 from .storage import attr, raw_text
 from .text import (
+    EMPTY,
     Ctx,
     collapse_blank_lines,
     escape_brackets,
@@ -30,7 +30,17 @@ _DEST_UNSAFE_RE = re.compile(r"[\s()<>]")
 class HtmlElements(MarkdownConverter):
     """Element conversions; the walking lives in :class:`~.converter.StorageConverter`."""
 
-    class Options(MarkdownConverter.DefaultOptions):
+    # Provided by the walker.
+    def process_children(self, el: etree._Element, ctx: Ctx, block: bool) -> str:
+        raise NotImplementedError
+
+    def plain(self, text: str, ctx: Ctx = EMPTY) -> str:
+        raise NotImplementedError
+
+    def add_code(self, code: str, language: str = "") -> str:
+        raise NotImplementedError
+
+    class Options(MarkdownConverter.DefaultOptions):  # type: ignore[name-defined]
         heading_style = ATX
         bullets = "-"
         strip_document = None
@@ -38,7 +48,7 @@ class HtmlElements(MarkdownConverter):
     def convert_hN(self, n: int, el: etree._Element, text: str, parent_tags: Ctx) -> str:
         if not text.strip():
             return ""
-        return super().convert_hN(n, el, text, parent_tags)
+        return super().convert_hN(n, el, text, parent_tags)  # type: ignore[misc]
 
     def convert_blockquote(self, el: etree._Element, text: str, parent_tags: Ctx) -> str:
         text = collapse_blank_lines(text.strip())
@@ -66,7 +76,7 @@ class HtmlElements(MarkdownConverter):
             return alt
         return f"![{escape_brackets(alt)}]({link_destination(src)})"
 
-    convert_strike = MarkdownConverter.convert_del
+    convert_strike = MarkdownConverter.convert_del  # type: ignore[attr-defined]
 
     def convert_div(self, el: etree._Element, text: str, parent_tags: Ctx) -> str:
         text = text.strip()
@@ -102,57 +112,6 @@ class HtmlElements(MarkdownConverter):
         if (el.get("type") or "").lower() != "checkbox":
             return ""
         return "[x] " if el.get("checked") is not None else "[ ] "
-
-    def render_ul(self, el: etree._Element, ctx: Ctx) -> str:
-        return lists.render_list(self, el, ctx, ordered=False)
-
-    def render_ol(self, el: etree._Element, ctx: Ctx) -> str:
-        return lists.render_list(self, el, ctx, ordered=True)
-
-    def render_li(self, el: etree._Element, ctx: Ctx) -> str:
-        return lists.render_list(self, el, ctx, ordered=False, items=[el])
-
-    def render_table(self, el: etree._Element, ctx: Ctx) -> str:
-        return tables.render_table(self, el, ctx)
-
-    render_tr = render_thead = render_tbody = render_tfoot = render_table
-
-    # -- Confluence elements ------------------------------------------------------------------
-
-    def render_ac_structured_macro(self, el: etree._Element, ctx: Ctx) -> str:
-        return macros.render_macro(self, el, ctx)
-
-    render_ac_macro = render_ac_structured_macro
-
-    def render_ac_adf_extension(self, el: etree._Element, ctx: Ctx) -> str:
-        return adf.render_adf_extension(self, el, ctx)
-
-    def render_ac_adf_node(self, el: etree._Element, ctx: Ctx) -> str:
-        return adf.render_adf_node(self, el, ctx)
-
-    def render_ac_plain_text_body(self, el: etree._Element, ctx: Ctx) -> str:
-        return macros.render_plain_body(self, el, ctx, "")
-
-    def render_ac_task_list(self, el: etree._Element, ctx: Ctx) -> str:
-        return lists.render_task_list(self, el, ctx)
-
-    def render_ac_task(self, el: etree._Element, ctx: Ctx) -> str:
-        return lists.render_task_list(self, el, ctx, tasks=[el])
-
-    def render_ac_link(self, el: etree._Element, ctx: Ctx) -> str:
-        return links.render_link(self, el, ctx)
-
-    def render_ac_image(self, el: etree._Element, ctx: Ctx) -> str:
-        return links.render_image(self, el, ctx)
-
-    def render_ac_emoticon(self, el: etree._Element, ctx: Ctx) -> str:
-        return links.render_emoticon(self, el, ctx)
-
-    def render_ac_plain_text_link_body(self, el: etree._Element, ctx: Ctx) -> str:
-        return self.plain(raw_text(el), ctx)
-
-    def render_ri_user(self, el: etree._Element, ctx: Ctx) -> str:
-        return links.mention(self, el, "", ctx)
 
 
 def _class_language(classes: str) -> str:

@@ -4,18 +4,18 @@ Cells are converted as blocks first. A cell fits a GFM table when its blocks can
 ``<br>`` (paragraphs, list items, one-line code) and it holds no nested table or multi-line code.
 Spans are expanded on a grid: a row-spanning cell repeats in each row it covers, a column-
 spanning cell fills its first column (header cells label every column they cover). Tables that
-do not fit become a list, one item per row, each cell as ``**Header:** value``, so every cell's
+do not fit become a list, one item per row, each cell as ``Header: value``, so every cell's
 text stays attached to its row and column.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lxml import etree
 
+from .grid import Cell, Slot, build_grid
 from .storage import tag_name
 from .text import Ctx, collapse_blank_lines, has_token, indent_rest, replace_tokens, token_indices
 
@@ -28,29 +28,6 @@ _HEADING_RE = re.compile(r"^#{1,6} +")
 _QUOTE_RE = re.compile(r"^(?:> ?)+")
 _BOLD_RE = re.compile(r"^\*\*(.+)\*\*(:?)$")
 _BLOCK_START_RE = re.compile(r"[-*+] |\d{1,9}[.)] |[>|#\x00]|```")
-
-
-@dataclass
-class Cell:
-    markdown: str
-    header: bool
-    colspan: int = 1
-    rowspan: int = 1
-    nested_table: bool = False
-
-
-@dataclass
-class Slot:
-    cell: Cell
-    first_row: bool  # False on the rows a rowspan covers below its own row
-    first_col: bool  # False on the columns a colspan covers right of its own column
-
-
-def _span(el: etree._Element, name: str, limit: int) -> int:
-    try:
-        return max(1, min(int((el.get(name) or "1").strip()), limit))
-    except ValueError:
-        return 1
 
 
 def _read_rows(
@@ -126,6 +103,13 @@ def _loose_text(conv: StorageConverter, text: str | None, ctx: Ctx, loose: list[
         loose.append(conv.plain(text, ctx))
 
 
+def _span(el: etree._Element, name: str, limit: int) -> int:
+    try:
+        return max(1, min(int((el.get(name) or "1").strip()), limit))
+    except ValueError:
+        return 1
+
+
 def _cell(conv: StorageConverter, el: etree._Element, ctx: Ctx, in_head: bool) -> Cell:
     before = conv.tables_rendered
     markdown = conv.block_body(el, ctx)
@@ -136,43 +120,6 @@ def _cell(conv: StorageConverter, el: etree._Element, ctx: Ctx, in_head: bool) -
         rowspan=_span(el, "rowspan", _MAX_ROWSPAN),
         nested_table=conv.tables_rendered > before,
     )
-
-
-def _grid(rows: list[list[Cell]]) -> list[list[Slot | None]]:
-    grid: list[list[Slot | None]] = []
-    carried: dict[int, tuple[Cell, int]] = {}  # column -> (cell, rows still covered)
-    for row in rows:
-        line: list[Slot | None] = []
-        cells = iter(row)
-        col = 0
-        while True:
-            if col in carried:
-                cell, left = carried[col]
-                line.append(Slot(cell, first_row=False, first_col=_is_first_col(line, cell)))
-                if left <= 1:
-                    del carried[col]
-                else:
-                    carried[col] = (cell, left - 1)
-                col += 1
-                continue
-            cell = next(cells, None)
-            if cell is None:
-                if any(c > col for c in carried):
-                    line.append(None)
-                    col += 1
-                    continue
-                break
-            for k in range(cell.colspan):
-                line.append(Slot(cell, first_row=True, first_col=k == 0))
-                if cell.rowspan > 1:
-                    carried[col + k] = (cell, cell.rowspan - 1)
-            col += cell.colspan
-        grid.append(line)
-    return grid
-
-
-def _is_first_col(line: list[Slot | None], cell: Cell) -> bool:
-    return not line or line[-1] is None or line[-1].cell is not cell
 
 
 def _flatten(conv: StorageConverter, markdown: str) -> str | None:
@@ -197,7 +144,9 @@ def _flatten(conv: StorageConverter, markdown: str) -> str | None:
     return "<br>".join(parts).replace("|", "\\|")
 
 
-def _header_labels(conv: StorageConverter, grid: list[list[Slot | None]], head: int, width: int):
+def _header_labels(
+    conv: StorageConverter, grid: list[list[Slot | None]], head: int, width: int
+) -> list[str]:
     labels = []
     for col in range(width):
         parts: list[str] = []
@@ -222,7 +171,7 @@ def render_table(conv: StorageConverter, el: etree._Element, ctx: Ctx) -> str:
             head_rows += 1
         if head_rows == len(rows) and len(rows) > 1:
             head_rows = 1  # an all-<th> table: the first row heads the rest
-    grid = _grid(rows)
+    grid = build_grid(rows)
     width = max((len(line) for line in grid), default=0)
     if not width or all(not slot.cell.markdown for line in grid for slot in line if slot):
         return "\n\n" + caption + "\n\n" if caption else ""
