@@ -88,6 +88,12 @@ class HtmlElements(MarkdownConverter):
     convert_ac_layout = convert_ac_layout_section = convert_ac_layout_cell = convert_div
     convert_ac_rich_text_body = convert_ac_adf_content = convert_ac_adf_fallback = convert_div
 
+    def convert_span(self, el: etree._Element, text: str, parent_tags: Ctx) -> str:
+        style = el.get("style")
+        if style and "line-through" in style:  # the editor's strikethrough
+            return self.convert_del(el, text, parent_tags)  # type: ignore[attr-defined]
+        return text
+
     # Cells and rows outside a table (tag soup): a cell is a block, rows make a table.
     convert_td = convert_th = convert_div
 
@@ -100,6 +106,8 @@ class HtmlElements(MarkdownConverter):
         if not code.strip():
             return ""
         language = attr(el, "data-language") or _class_language(el.get("class") or "")
+        if not language and len(el) and el[0].tag == "code":
+            language = _class_language(el[0].get("class") or "")
         if "_inline" in ctx:
             return inline_code(_WS_RE.sub(" ", code).strip())
         return "\n\n" + self.add_code(code.strip("\n"), language) + "\n\n"

@@ -167,7 +167,12 @@ def render_table(conv: StorageConverter, el: etree._Element, ctx: Ctx) -> str:
     rows, head_rows, loose = _read_rows(conv, el, ctx)
     caption = "\n\n".join(loose)
     if not head_rows:  # header rows are the leading rows made only of <th> cells
-        while head_rows < len(rows) and rows[head_rows] and all(c.header for c in rows[head_rows]):
+        while (
+            head_rows < len(rows)
+            and rows[head_rows]
+            and all(c.header for c in rows[head_rows])
+            and (head_rows == 0 or len(rows[head_rows]) > 1)  # not a one-cell section row
+        ):
             head_rows += 1
         if head_rows == len(rows) and len(rows) > 1:
             head_rows = 1  # an all-<th> table: the first row heads the rest

@@ -56,6 +56,31 @@ FRAGMENTS: list[Case] = [
         absent=("text-align", "margin-left"),
     ),
     Case(
+        "strikethrough-span-and-legacy-marks",
+        '<p><span style="text-decoration: line-through;">old price</span> new price, '
+        "<b>bold</b> <i>italic</i> <del>deleted</del> <strike>gone</strike> 1&ndash;3</p>",
+        contains=(
+            "~~old price~~ new price",
+            "**bold**",
+            "*italic*",
+            "~~deleted~~",
+            "~~gone~~",
+            "1–3",
+        ),
+        absent=("line-through",),
+    ),
+    Case(
+        "link-with-image-body-and-anchor-on-another-page",
+        '<p><ac:link ac:tooltip="Go home"><ri:page ri:content-title="Home" ri:space-key="SANDBOX"/>'
+        '<ac:link-body><ac:image><ri:url ri:value="https://example.com/logo.png"/></ac:image>'
+        '</ac:link-body></ac:link> <ac:link ac:anchor="install"><ri:page ri:content-title='
+        '"Setup Guide"/><ac:plain-text-link-body><![CDATA[install steps]]>'
+        '</ac:plain-text-link-body></ac:link> <ac:link ac:anchor="faq"><ri:page '
+        'ri:content-title="Support"/></ac:link></p>',
+        contains=("](https://example.com/logo.png)", "install steps", "Support"),
+        absent=("Go home", "SANDBOX"),
+    ),
+    Case(
         "colored-and-highlighted-spans",
         '<p><span style="color: rgb(255,0,0);">red text</span> and '
         '<span style="background-color: rgb(248,230,160);">highlight</span> '
@@ -664,6 +689,107 @@ FRAGMENTS: list[Case] = [
         "</ac:layout-section></ac:layout>",
         contains=("> **Info:** panel in layout", "| table in layout |"),
         absent=("wide",),
+    ),
+    # --- shapes seen on real pages ---------------------------------------------------------
+    Case(
+        "cloud-editor-attributes-and-empty-paragraphs",
+        '<p local-id="p1" /><h2 local-id="h1">Scope <ac:emoticon ac:name="information" />'
+        '</h2><p local-id="p2">In scope: <strong>EU</strong> only.</p><p><br /></p>'
+        '<table data-table-width="760" data-layout="default" ac:local-id="t9"><tbody><tr>'
+        '<th data-highlight-colour="#f4f5f7"><p>Region</p></th></tr><tr><td><p>eu-west-1</p>'
+        "</td></tr></tbody></table><p />",
+        lines=("## Scope ℹ️", "In scope: **EU** only."),
+        tables=((("Region",), ("eu-west-1",)),),
+        absent=("local-id", "#f4f5f7", "760"),
+    ),
+    Case(
+        "status-and-mention-in-heading-and-cells",
+        '<h3>Phase 2 <ac:structured-macro ac:name="status"><ac:parameter ac:name="colour">Blue'
+        '</ac:parameter><ac:parameter ac:name="title">PLANNED</ac:parameter></ac:structured-macro>'
+        "</h3><table><tbody><tr><th>Owner</th><th>State</th></tr><tr><td><ac:link><ri:user "
+        'ri:account-id="557058:9f"/></ac:link></td><td><ac:structured-macro ac:name="status">'
+        '<ac:parameter ac:name="title">ON TRACK</ac:parameter></ac:structured-macro></td></tr>'
+        "</tbody></table>",
+        lines=("### Phase 2 [PLANNED]",),
+        tables=((("Owner", "State"), ("@user(557058:9f)", "[ON TRACK]")),),
+        absent=("Blue",),
+    ),
+    Case(
+        "ordered-list-and-image-in-table-cells",
+        "<table><tbody><tr><th>Step</th><th>Screenshot</th></tr><tr><td><ol><li>Open settings"
+        "</li><li>Click <em>Save</em></li></ol></td><td><ac:image><ri:attachment "
+        'ri:filename="save.png"/></ac:image></td></tr></tbody></table>',
+        tables=(
+            (
+                ("Step", "Screenshot"),
+                ("1. Open settings<br>2. Click *Save*", "![save.png](save.png)"),
+            ),
+        ),
+    ),
+    Case(
+        "section-row-spanning-all-columns",
+        '<table><tbody><tr><th>Setting</th><th>Value</th></tr><tr><th colspan="2">Database'
+        '</th></tr><tr><td>pool size</td><td>20</td></tr><tr><th colspan="2">Cache</th></tr>'
+        "<tr><td>ttl</td><td>300s</td></tr></tbody></table>",
+        tables=(
+            (
+                ("Setting", "Value"),
+                ("Database", ""),
+                ("pool size", "20"),
+                ("Cache", ""),
+                ("ttl", "300s"),
+            ),
+        ),
+    ),
+    Case(
+        "task-with-nested-bullets-in-body",
+        "<ac:task-list><ac:task><ac:task-id>1</ac:task-id><ac:task-status>incomplete"
+        "</ac:task-status><ac:task-body>Prepare the demo<ul><li>slides</li><li>data</li></ul>"
+        "</ac:task-body></ac:task><ac:task><ac:task-id>2</ac:task-id><ac:task-status>complete"
+        "</ac:task-status><ac:task-body>Book the room</ac:task-body></ac:task></ac:task-list>",
+        lines=("- [ ] Prepare the demo", "- [x] Book the room"),
+        nested=(("Prepare the demo", "slides"), ("Prepare the demo", "data")),
+    ),
+    Case(
+        "pre-with-code-and-language-class",
+        '<pre><code class="language-yaml">replicas: 3\nimage: "api:1.2"\n  # note</code></pre>',
+        code=(("yaml", 'replicas: 3\nimage: "api:1.2"\n  # note'),),
+    ),
+    Case(
+        "diagram-and-tab-macros",
+        '<ac:structured-macro ac:name="drawio"><ac:parameter ac:name="diagramName">network-v3'
+        '</ac:parameter><ac:parameter ac:name="revision">7</ac:parameter></ac:structured-macro>'
+        '<ac:structured-macro ac:name="ui-tabs"><ac:rich-text-body><ac:structured-macro '
+        'ac:name="ui-tab"><ac:parameter ac:name="title">Linux</ac:parameter><ac:rich-text-body>'
+        "<p>apt install acme</p></ac:rich-text-body></ac:structured-macro><ac:structured-macro "
+        'ac:name="ui-tab"><ac:parameter ac:name="title">macOS</ac:parameter><ac:rich-text-body>'
+        "<p>brew install acme</p></ac:rich-text-body></ac:structured-macro></ac:rich-text-body>"
+        "</ac:structured-macro>",
+        order=("apt install acme", "brew install acme"),
+        absent=("network-v3",),
+    ),
+    Case(
+        "inline-excerpt-inside-sentence",
+        '<p>Summary: <ac:structured-macro ac:name="excerpt"><ac:parameter ac:name='
+        '"atlassian-macro-output-type">INLINE</ac:parameter><ac:rich-text-body>billing runs '
+        "nightly</ac:rich-text-body></ac:structured-macro> at 02:00.</p>",
+        contains=("Summary: billing runs nightly at 02:00.",),
+        absent=("INLINE",),
+    ),
+    Case(
+        "adf-extension-unknown-node-uses-fallback",
+        '<ac:adf-extension><ac:adf-node type="extension"><ac:adf-attribute key="extension-key">'
+        "acme-chart</ac:adf-attribute></ac:adf-node><ac:adf-fallback><p>Chart: weekly signups"
+        "</p></ac:adf-fallback></ac:adf-extension>",
+        lines=("Chart: weekly signups",),
+        absent=("acme-chart", "extension-key"),
+    ),
+    Case(
+        "jira-macro-in-list-item",
+        '<ul><li>Fix login bug <ac:structured-macro ac:name="jira"><ac:parameter ac:name="key">'
+        "AUTH-77</ac:parameter></ac:structured-macro></li><li>Ship</li></ul>",
+        lines=("- Fix login bug", "- Ship"),
+        absent=("AUTH-77",),
     ),
     # --- malformed and edge input ----------------------------------------------------------
     Case("empty-string", "", empty=True),
