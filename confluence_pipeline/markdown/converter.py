@@ -27,6 +27,7 @@ Handler = Callable[[etree._Element, Ctx], str]
 _WS_RE = re.compile(r"\s+")
 _UNTIDY_RE = re.compile(r"[^\S ]|  ")  # whitespace other than single spaces
 _MACROS = frozenset({"ac:structured-macro", "ac:macro"})
+_MAX_CACHED_NAMES = 2048
 _ESCAPE_RE = re.compile(r"\*(?!\s)|(?<!\s)\*|(?<![^\W_])_|_(?![^\W_])")
 _MANGLE_RE = re.compile(r"[\[\]:.#-]")
 
@@ -49,7 +50,6 @@ SKIP = words(
 )
 # parent_tags markers an element gives its children.
 _CHILD_MARKERS: dict[str, frozenset[str]] = {
-    "pre": frozenset({"pre", "_noformat"}),
     "code": frozenset({"_noformat"}),
     "kbd": frozenset({"_noformat"}),
     "samp": frozenset({"_noformat"}),
@@ -97,6 +97,9 @@ class StorageConverter(HtmlElements):
         else:
             convert_fn = self.get_conv_fn_cached(name)  # type: ignore[attr-defined]
             handler = self._generic(name, convert_fn)
+        if len(self._handlers) >= _MAX_CACHED_NAMES:  # junk pages invent tag names: stay bounded
+            self._handlers.clear()
+            self.convert_fn_cache.clear()
         self._handlers[name] = handler
         return handler
 
@@ -159,8 +162,6 @@ class StorageConverter(HtmlElements):
     def process_text(  # type: ignore[override]
         self, text: str, ctx: Ctx, strip_left: bool = False, strip_right: bool = False
     ) -> str:
-        if "pre" in ctx:
-            return text
         if text.isspace():
             return "" if strip_left or strip_right else " "
         if _UNTIDY_RE.search(text):

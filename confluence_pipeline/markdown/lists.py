@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 # A blank line before a nested list inside an item: keep the item tight.
 _GAP_BEFORE_LIST_RE = re.compile(r"\n\n+(?=[ ]*(?:[-*+]|\d{1,9}[.)]) )")
+_MARKER_RE = re.compile(r"(?:[-*+]|\d{1,9}[.)]) ")
 _LIST_TAGS = frozenset({"ul", "ol"})
 
 
@@ -48,13 +49,8 @@ def _attach(items: list[str], nested: str, ctx: Ctx) -> None:
     if not items:
         items.append(nested)
         return
-    width = len(items[-1]) - len(items[-1].lstrip(" ")) + _marker_width(items[-1])
-    items[-1] += "\n" + indent_all(nested, width)
-
-
-def _marker_width(item: str) -> int:
-    match = re.match(r"\s*(?:[-*+]|\d{1,9}[.)]) ", item)
-    return len(match.group(0)) if match else 2
+    match = _MARKER_RE.match(items[-1])
+    items[-1] += "\n" + indent_all(nested, len(match.group(0)) if match else 2)
 
 
 def render_list(

@@ -1,4 +1,4 @@
-"""Confluence macros (``ac:structured-macro``) and editor extensions (``ac:adf-extension``).
+"""Confluence macros: ``ac:structured-macro`` (and the older ``ac:macro``).
 
 Every macro keeps the text a reader of the page sees and nothing else: parameters (language,
 colour, ids, JQL, widths...) never reach the Markdown. Unknown macros keep their rich-text body
@@ -41,7 +41,6 @@ _DROPPED = words(
     "calendar team-calendar iframe widget gadget userlister loremipsum roadmap "
     "space-details navmap listlabels include-children"
 )
-_INLINE = frozenset({"status", "anchor", "jira", "mathinline", "emoticon", "view-file"})
 _PLAIN_LANGUAGES = {
     "html": "html",
     "html-include": "html",
@@ -62,6 +61,7 @@ _PLAIN_LANGUAGES = {
 _FILE_MACROS = frozenset(
     {"view-file", "viewfile", "viewpdf", "viewdoc", "viewxls", "viewppt", "multimedia"}
 )
+_INLINE = frozenset({"status", "anchor", "jira", "mathinline", *_FILE_MACROS})
 _BLOCKISH = words(
     "p div table ul ol h1 h2 h3 h4 h5 h6 pre blockquote hr ac:structured-macro ac:macro "
     "ac:task-list ac:layout ac:adf-extension ac:image"
@@ -78,7 +78,7 @@ def is_block_macro(el: etree._Element) -> bool:
     if name in _INLINE or name in _DROPPED:
         return False
     if name in _PANEL_LABELS or (name in _HANDLERS and name not in ("excerpt", "markdown")):
-        return name not in _FILE_MACROS and name != "mathinline"
+        return True
     for kid in el:
         kind = tag_name(kid.tag)
         if kind == "ac:plain-text-body":
