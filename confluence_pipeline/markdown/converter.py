@@ -99,7 +99,7 @@ class StorageConverter(HtmlElements):
             handler = self._generic(name, convert_fn)
         if len(self._handlers) >= _MAX_CACHED_NAMES:  # junk pages invent tag names: stay bounded
             self._handlers.clear()
-            self.convert_fn_cache.clear()
+            self.convert_fn_cache.clear()  # type: ignore[attr-defined]
         self._handlers[name] = handler
         return handler
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-Ctx = frozenset[str]  # markdownify's parent_tags: "_inline", "_noformat", "pre"
+Ctx = frozenset[str]  # markdownify's parent_tags: "_inline" (headings), "_noformat" (code)
 EMPTY: Ctx = frozenset()
 
 _DEST_UNSAFE_RE = re.compile(r"[\s()<>]")
@@ -25,8 +26,6 @@ _LANG_ALIASES = {
     "none": "",
     "plain": "",
     "plaintext": "",
-    "shell": "shell",
-    "sh": "sh",
 }
 
 
@@ -64,9 +63,9 @@ def token_indices(text: str) -> list[int]:
     return [int(n) for n in _TOKEN_RE.findall(text)]
 
 
-def replace_tokens(text: str, replace: object) -> str:
+def replace_tokens(text: str, replace: Callable[[int], str]) -> str:
     """Replace every placeholder in ``text`` with ``replace(index)``."""
-    return _TOKEN_RE.sub(lambda m: replace(int(m.group(1))), text)  # type: ignore[operator]
+    return _TOKEN_RE.sub(lambda m: replace(int(m.group(1))), text)
 
 
 def inline_code(text: str) -> str:
