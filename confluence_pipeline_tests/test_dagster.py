@@ -58,7 +58,7 @@ def _materialize(world: World, instance: dg.DagsterInstance, key: str) -> dg.Exe
     )
 
 
-def test_definitions_load_with_four_assets_one_job_one_sensor() -> None:
+def test_definitions_load_with_four_assets_one_job_two_sensors() -> None:
     repo = defs.get_repository_def()
     assert {key.to_user_string() for key in repo.asset_graph.get_all_asset_keys()} == {
         "confluence_spaces",
@@ -67,7 +67,7 @@ def test_definitions_load_with_four_assets_one_job_one_sensor() -> None:
         "llamacloud_uploads",
     }
     assert defs.resolve_job_def("confluence_sync") is not None
-    assert [s.name for s in repo.sensor_defs] == ["sync_due_sensor"]
+    assert sorted(s.name for s in repo.sensor_defs) == ["sync_due_sensor", "sync_failure_alert"]
 
 
 def test_materialize_one_partition_uploads_its_pages(

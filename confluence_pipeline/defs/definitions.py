@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from confluence_pipeline.defs.alerts import AlertWebhookResource, sync_failure_alert
 from confluence_pipeline.defs.assets import sync_assets, sync_job
 from confluence_pipeline.defs.resources import ConfluenceResource, LlamaCloudResource, StateResource
 from confluence_pipeline.defs.sensors import sync_due_sensor
@@ -9,7 +10,7 @@ from confluence_pipeline.defs.sensors import sync_due_sensor
 defs = dg.Definitions(
     assets=sync_assets,
     jobs=[sync_job],
-    sensors=[sync_due_sensor],
+    sensors=[sync_due_sensor, sync_failure_alert],
     resources={
         "state": StateResource(),
         "confluence": ConfluenceResource(),
@@ -17,5 +18,6 @@ defs = dg.Definitions(
             api_key=dg.EnvVar("LLAMA_CLOUD_API_KEY"),
             project_id=dg.EnvVar("LLAMA_CLOUD_PROJECT_ID"),
         ),
+        "alert_webhook": AlertWebhookResource(),
     },
 )

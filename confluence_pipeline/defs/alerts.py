@@ -1,0 +1,127 @@
+"""A run-failure sensor that posts one JSON message per failed run to a webhook."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import dagster as dg
+import httpx
+
+from confluence_pipeline.defs.sensors import INDEX_TAG, SPACE_TAG
+
+WEBHOOK_ENV = "CONFLUENCE_PIPELINE_ALERT_WEBHOOK"
+DAGSTER_URL_ENV = "CONFLUENCE_PIPELINE_DAGSTER_URL"
+# Values of these variables are replaced by "***" wherever they would appear in a message.
+SECRET_ENV = (
+    "LLAMA_CLOUD_API_KEY",
+    "SECRET_KEY",
+    "CONFLUENCE_API_TOKEN",
+    "CONFLUENCE_CLIENT_SECRET",
+    "DAGSTER_POSTGRES_PASSWORD",
+    WEBHOOK_ENV,
+)
+_MAX_ERROR_CHARS = 500
+
+
+class AlertWebhookError(Exception):
+    """The webhook refused or could not be reached; the message never contains its URL."""
+
+
+class AlertWebhookResource(dg.ConfigurableResource):
+    """Where failure alerts go. Unset fields fall back to ``$CONFLUENCE_PIPELINE_ALERT_WEBHOOK``
+    (no URL: alerts are skipped) and ``$CONFLUENCE_PIPELINE_DAGSTER_URL`` (the UI's base URL for
+    run links, default ``http://localhost:3000``)."""
+
+    url: str | None = None
+    dagster_url: str | None = None
+    timeout_seconds: float = 10.0
+
+    def webhook_url(self) -> str | None:
+        return self.url or os.environ.get(WEBHOOK_ENV) or None
+
+    def run_url(self, run_id: str) -> str:
+        base = self.dagster_url or os.environ.get(DAGSTER_URL_ENV) or "http://localhost:3000"
+        return f"{base.rstrip('/')}/runs/{run_id}"
+
+    def post(self, message: dict[str, Any]) -> None:
+        """Posts ``message`` as JSON; raises :class:`AlertWebhookError` unless answered 2xx."""
+        url = self.webhook_url()
+        if url is None:
+            return
+        try:
+            response = httpx.post(url, json=message, timeout=self.timeout_seconds)
+        except httpx.HTTPError as exc:
+            raise AlertWebhookError(f"alert webhook unreachable ({type(exc).__name__})") from None
+        if not response.is_success:
+            raise AlertWebhookError(f"alert webhook answered HTTP {response.status_code}")
+
+
+def redact(text: str, secrets: list[str] | None = None) -> str:
+    """``text`` with every secret value (by default those of :data:`SECRET_ENV`) masked."""
+    values = secrets if secrets is not None else [os.environ.get(n, "") for n in SECRET_ENV]
+    for value in sorted((v for v in values if len(v) >= 4), key=len, reverse=True):
+        text = text.replace(value, "***")
+    return text
+
+
+def run_partition(tags: dict[str, str]) -> tuple[str | None, str | None]:
+    """``(index, space)`` of a run: the sensor's and CLI's own tags, else the partition tags
+    Dagster adds to any partitioned run (UI launches, backfills); ``None`` when unpartitioned."""
+    return (
+        tags.get(INDEX_TAG) or tags.get("dagster/partition/index"),
+        tags.get(SPACE_TAG) or tags.get("dagster/partition/space"),
+    )
+
+
+def failure_error(context: dg.RunFailureSensorContext) -> str:
+    """The first failed step and the first line of its error, else the run's failure message."""
+    for event in context.get_step_failure_events():
+        error = event.step_failure_data.error
+        if error is not None:
+            return f"{event.step_key}: {_first_line(error.message)}"
+    return _first_line(context.failure_event.message or "run failed")
+
+
+def failure_message(
+    context: dg.RunFailureSensorContext, webhook: AlertWebhookResource
+) -> dict[str, Any]:
+    """The JSON body posted for a failed run; ``text`` makes it readable in Slack-style hooks."""
+    run = context.dagster_run
+    index, space = run_partition(dict(run.tags))
+    error = redact(failure_error(context))[:_MAX_ERROR_CHARS]
+    run_url = webhook.run_url(run.run_id)
+    where = f"{index} / {space}" if index and space else run.job_name
+    return {
+        "index": index,
+        "space": space,
+        "run_id": run.run_id,
+        "run_url": run_url,
+        "job": run.job_name,
+        "error": error,
+        "text": f"Confluence sync failed: {where}: {error} ({run_url})",
+    }
+
+
+def _first_line(message: str) -> str:
+    stripped = message.strip()
+    return stripped.splitlines()[0] if stripped else "failed"
+
+
+@dg.run_failure_sensor(
+    name="sync_failure_alert",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Posts {index, space, run_url, error} as JSON to $CONFLUENCE_PIPELINE_ALERT_WEBHOOK for "
+        "every failed run of this code location; skips when the variable is unset."
+    ),
+)
+def sync_failure_alert(
+    context: dg.RunFailureSensorContext, alert_webhook: AlertWebhookResource
+) -> dg.SkipReason | None:
+    if alert_webhook.webhook_url() is None:
+        return dg.SkipReason(f"{WEBHOOK_ENV} is not set")
+    message = failure_message(context, alert_webhook)
+    alert_webhook.post(message)
+    context.log.info(f"posted failure alert for run {message['run_id']}")
+    return None
