@@ -25,8 +25,18 @@ class Slot:
     first_col: bool  # False on the columns a colspan covers right of its own column
 
 
+_MAX_SLOTS = 100_000
+
+
 def build_grid(rows: list[list[Cell]]) -> list[list[Slot | None]]:
-    """Rows of slots; ``None`` where no cell covers a position (ragged rows)."""
+    """Rows of slots; ``None`` where no cell covers a position (ragged rows).
+
+    Spans are ignored when expanding them would add more than ``_MAX_SLOTS`` positions
+    (a ``rowspan="1000"`` on every row of a big table), so a hostile table stays linear.
+    """
+    extra = sum(min(c.rowspan, len(rows)) * c.colspan - 1 for row in rows for c in row)
+    if extra > _MAX_SLOTS:
+        rows = [[Cell(c.markdown, c.header, nested_table=c.nested_table) for c in r] for r in rows]
     grid: list[list[Slot | None]] = []
     carried: dict[int, tuple[Cell, int]] = {}  # column -> (cell, rows still covered)
     for row in rows:

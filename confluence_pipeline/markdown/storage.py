@@ -32,11 +32,9 @@ _XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
 _ENTITY_RE = re.compile(
     r"&(?:([A-Za-z][A-Za-z0-9]{0,40});|(#(?:[0-9]{1,7}|[xX][0-9a-fA-F]{1,6});))?"
 )
-_CDATA_SPLIT_RE = re.compile(r"(<!\[CDATA\[.*?\]\]>)", re.DOTALL)
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_CDATA_RE = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
 _PREFIX_RE = re.compile(r"</?([A-Za-z_][\w.-]*):[A-Za-z_]|\s([A-Za-z_][\w.-]*):[\w.-]+\s*=")
-_STRIP_RE = re.compile(r"<ac:parameter\b[^>]*>.*?</ac:parameter>|<[^>]*>", re.DOTALL)
+_TAG_RE = re.compile(r"<[^<>]*>")  # [^<>]: linear even on "<<<<..." soup
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 _local = threading.local()
@@ -93,7 +91,7 @@ def _prepare(storage: str) -> str:
         storage = _CONTROL_RE.sub("", storage)
     if "&" in storage:
         if "<![CDATA[" in storage:  # entities inside CDATA are text: leave them alone
-            parts = _CDATA_SPLIT_RE.split(storage)
+            parts = _split_cdata(storage)
             for i in range(0, len(parts), 2):
                 if "&" in parts[i]:
                     parts[i] = _ENTITY_RE.sub(_fix_entity, parts[i])
@@ -126,10 +124,12 @@ def _parse_xml(text: str, opening: str) -> etree._Element | None:
 
 def _parse_html(storage: str) -> etree._Element:
     text = _CONTROL_RE.sub("", storage)
-    text = _CDATA_RE.sub(lambda m: html.escape(m.group(1), quote=False), text)
-    start = text.find("<![CDATA[")
-    if start >= 0:  # an unterminated CDATA section: the rest is text
-        text = text[:start] + html.escape(text[start + 9 :], quote=False)
+    if "<![CDATA[" in text:  # the HTML parser knows no CDATA: make its content plain text
+        parts = _split_cdata(text)
+        for i in range(1, len(parts), 2):
+            content = parts[i][9:]
+            parts[i] = html.escape(content[:-3] if content.endswith("]]>") else content, False)
+        text = "".join(parts)
     root = etree.Element(ROOT_TAG)
     if not text.strip():
         return root
@@ -149,9 +149,43 @@ def _parse_html(storage: str) -> etree._Element:
     return body
 
 
+def _split_cdata(text: str) -> list[str]:
+    """``text`` cut into outside, CDATA section, outside, ...; in linear time, whatever the
+    input (a regex with a lazy ``.*?`` goes quadratic on thousands of unterminated sections).
+    An unterminated last section runs to the end of the text."""
+    parts: list[str] = []
+    pos = 0
+    while True:
+        start = text.find("<![CDATA[", pos)
+        if start < 0:
+            parts.append(text[pos:])
+            return parts
+        end = text.find("]]>", start + 9)
+        end = len(text) if end < 0 else end + 3
+        parts += [text[pos:start], text[start:end]]
+        pos = end
+        if pos >= len(text):
+            parts.append("")
+            return parts
+
+
+def _without_parameters(markup: str) -> str:
+    """``markup`` without ``<ac:parameter>`` elements (their text is never page text)."""
+    out: list[str] = []
+    pos = 0
+    while True:
+        start = markup.find("<ac:parameter", pos)
+        end = markup.find("</ac:parameter>", start) if start >= 0 else -1
+        if end < 0:
+            out.append(markup[pos:])
+            return " ".join(out)
+        out.append(markup[pos:start])
+        pos = end + len("</ac:parameter>")
+
+
 def _text_only(markup: str) -> str:
     """The text of ``markup`` with tags (and macro parameters) removed, entities decoded."""
-    return html.unescape(_STRIP_RE.sub(" ", markup))
+    return html.unescape(_TAG_RE.sub(" ", _without_parameters(markup)))
 
 
 def parse_storage(storage: str) -> etree._Element:

@@ -63,3 +63,21 @@ def test_concurrent_conversions_do_not_interfere() -> None:
     expected = [storage_to_markdown(storage) for storage in storages]
     with ThreadPoolExecutor(4) as pool:
         assert list(pool.map(storage_to_markdown, storages)) == expected
+
+
+@pytest.mark.parametrize(
+    "storage",
+    [
+        "<br>" + "<ac:parameter>x" * 20_000,
+        "&" + "<![CDATA[x" * 20_000,
+        "<" * 200_000,
+        "&" * 200_000,
+        "<table>" + '<tr><td rowspan="1000">x</td></tr>' * 3_000 + "</table>",
+        "<table><tr>" + '<td colspan="50">x</td>' * 5_000 + "</tr></table>",
+    ],
+    ids=["unclosed-parameters", "unclosed-cdata", "lt-soup", "amp-soup", "rowspans", "colspans"],
+)
+def test_hostile_input_converts_in_linear_time(storage: str) -> None:
+    started = time.perf_counter()
+    assert isinstance(storage_to_markdown(storage), str)
+    assert time.perf_counter() - started < 10
