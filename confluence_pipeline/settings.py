@@ -44,7 +44,9 @@ def dagster_home() -> Path:
 def secret_key() -> str:
     """``$SECRET_KEY``; without it, a random key kept in ``<home>/secret.key`` (mode 0600).
 
-    The seed's placeholder ``change-this-in-production`` is refused.
+    The seed's placeholder ``change-this-in-production`` is refused. A shared (non-SQLite)
+    database needs ``SECRET_KEY`` set: every worker and host must decrypt the same tokens,
+    which a key file per home folder cannot guarantee.
     """
     value = os.environ.get("SECRET_KEY")
     if value:
@@ -53,6 +55,11 @@ def secret_key() -> str:
                 "SECRET_KEY is the placeholder 'change-this-in-production'; set a real secret"
             )
         return value
+    if not database_url().startswith("sqlite"):
+        raise SettingsError(
+            "SECRET_KEY is not set: a shared state database (CONFLUENCE_PIPELINE_DATABASE_URL) "
+            "needs the same SECRET_KEY on every worker"
+        )
     path = home_dir() / "secret.key"
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

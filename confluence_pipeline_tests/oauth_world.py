@@ -87,16 +87,22 @@ def serve_oauth_sandbox(
         yield OAuthSandbox(server.url, app)
 
 
-def store_oauth_connection(
-    store: StateStore, sandbox: OAuthSandbox, name: str = "sandbox"
-) -> Connection:
-    """Consents (over HTTP), exchanges the code and stores the connection, as `connect` does."""
-    app = sandbox.oauth_app()
+def consent_code(sandbox: OAuthSandbox) -> str:
+    """What a browser brings back after Accept: the authorization code (state checked)."""
     state = new_state()
-    location = sandbox.decide(authorize_url(app, state))
+    location = sandbox.decide(authorize_url(sandbox.oauth_app(), state))
     query = parse_qs(urlsplit(location).query)
     assert query["state"] == [state]
-    tokens = exchange_code(app, query["code"][0])
+    return query["code"][0]
+
+
+def store_oauth_connection(
+    store: StateStore, sandbox: OAuthSandbox, name: str = "sandbox", code: str | None = None
+) -> Connection:
+    """Exchanges ``code`` (default: a fresh consent over HTTP) and stores the connection, as
+    `connect` does."""
+    app = sandbox.oauth_app()
+    tokens = exchange_code(app, code or consent_code(sandbox))
     site = accessible_resources(app, tokens.access_token)[0]
     return store.registry.add_connection(
         name=name,

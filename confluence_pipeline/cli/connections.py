@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+import sys
 from urllib.parse import urlsplit
 
 import click
 
 from confluence_pipeline.cli.context import open_state
+from confluence_pipeline.cli.oauth_connect import oauth_connect
 from confluence_pipeline.cli.output import console, fail, print_json, print_table
 from confluence_pipeline.confluence import ConfluenceClient, basic_auth
+from confluence_pipeline.connections import check_health
 
 
 def _default_name(site: str) -> str:
@@ -26,7 +29,11 @@ def _check_site(site: str) -> str:
 
 
 @click.command()
-@click.option("--site", help="Site URL, e.g. https://acme.atlassian.net (API-token mode).")
+@click.option(
+    "--site",
+    help="Site URL, e.g. https://acme.atlassian.net (API-token mode); with OAuth, which of "
+    "the granted sites to connect (URL, name or cloud id).",
+)
 @click.option("--email", help="Atlassian account email (API-token mode).")
 @click.option(
     "--api-token",
@@ -35,10 +42,33 @@ def _check_site(site: str) -> str:
 )
 @click.option("--name", help="Connection name (default: the site's first host label).")
 @click.option("--replace", is_flag=True, help="Replace an existing connection of that name.")
+@click.option("--no-browser", is_flag=True, help="OAuth: print the consent URL, do not open it.")
+@click.option(
+    "--timeout",
+    default=300.0,
+    show_default=True,
+    type=click.FloatRange(min=1),
+    help="OAuth: seconds to wait for the browser.",
+)
+@click.pass_context
 def connect(
-    site: str | None, email: str | None, api_token: str | None, name: str | None, replace: bool
+    ctx: click.Context,
+    site: str | None,
+    email: str | None,
+    api_token: str | None,
+    name: str | None,
+    replace: bool,
+    no_browser: bool,
+    timeout: float,
 ) -> None:
-    """Connect a Confluence Cloud site with an email and API token."""
+    """Connect a Confluence Cloud site: OAuth 3LO consent in a browser (the default), or an
+    email and API token (--site, --email, --api-token)."""
+    token_given = ctx.get_parameter_source("api_token") == click.core.ParameterSource.COMMANDLINE
+    if not (email or token_given):
+        oauth_connect(
+            site=site, name=name, replace=replace, open_browser=not no_browser, timeout=timeout
+        )
+        return
     if not (site and email and api_token):
         raise fail("API-token mode needs --site, --email and --api-token (or CONFLUENCE_API_TOKEN)")
     site = _check_site(site)
@@ -62,47 +92,51 @@ def connect(
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def connections(as_json: bool) -> None:
-    """List connections (never their secrets)."""
+    """List connections with a live health check (never their secrets)."""
     with open_state() as store:
-        rows = store.registry.list_connections()
-    data = [
-        {
-            "name": c.name,
-            "site": c.site_url,
-            "cloud_id": c.cloud_id,
-            "auth": c.auth_kind,
-            "email": c.email,
-            "scopes": c.scopes,
-            "access_expires_at": c.access_expires_at,
-            "needs_reconsent": c.needs_reconsent,
-            "created_at": c.created_at,
-        }
-        for c in rows
-    ]
+        data = [
+            {
+                "name": c.name,
+                "site": c.site_url,
+                "cloud_id": c.cloud_id,
+                "auth": c.auth_kind,
+                "email": c.email,
+                "scopes": c.scopes,
+                "access_expires_at": c.access_expires_at,
+                "last_refresh_at": c.last_refresh_at,
+                "needs_reconsent": c.needs_reconsent,
+                "created_at": c.created_at,
+                "health": check_health(store, c),
+            }
+            for c in store.registry.list_connections()
+        ]
     if as_json:
         print_json(data)
         return
-    print_table(
-        "Connections",
-        ["name", "site", "auth", "email", "cloud id", "created"],
-        [
-            [d["name"], d["site"], d["auth"], d["email"], d["cloud_id"], d["created_at"]]
-            for d in data
-        ],
-    )
+    columns = ["name", "site", "auth", "scopes", "token expires", "last refresh", "health"]
+    keys = ["name", "site", "auth", "scopes", "access_expires_at", "last_refresh_at", "health"]
+    print_table("Connections", columns, [[d[k] for k in keys] for d in data])
 
 
 @click.command()
 @click.argument("name")
 @click.option("--yes", is_flag=True, help="Also unlink indexes that use it, without asking.")
 def disconnect(name: str, yes: bool) -> None:
-    """Delete a connection and its stored tokens."""
+    """Delete a connection's stored tokens, and the connection itself unless indexes use it
+    (then only after confirmation or --yes)."""
     with open_state() as store:
         connection = store.registry.get_connection(name)
         users = [i.name for i in store.registry.list_indexes() if i.connection_id == connection.id]
-        if users and not yes:
-            click.confirm(
-                f"indexes {', '.join(users)} use {name}; unlink them and delete it?", abort=True
-            )
-        store.registry.delete_connection(name)
-    console.print(f"disconnected {name}", markup=False)
+        question = f"indexes {', '.join(users)} use {name}; unlink them and delete it?"
+        if not users or yes or (sys.stdin.isatty() and click.confirm(question)):
+            store.registry.delete_connection(name)
+            unlinked = f"; unlinked {', '.join(users)}" if users else ""
+            console.print(f"disconnected {name}: tokens deleted{unlinked}", markup=False)
+            return
+        store.registry.forget_credentials(name)
+    console.print(
+        f"deleted the tokens of {name}; indexes {', '.join(users)} still use it "
+        f"(reconnect with `connect --name {name} --replace`, or unlink with "
+        f"`disconnect {name} --yes`)",
+        markup=False,
+    )

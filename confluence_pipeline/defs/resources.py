@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator
 
 import dagster as dg
 import httpx
 
 from confluence_pipeline import settings
-from confluence_pipeline.confluence import ConfluenceClient, basic_auth
+from confluence_pipeline.confluence import ConfluenceClient
+from confluence_pipeline.confluence.oauth import NeedsReconsent, OAuthApp
+from confluence_pipeline.connections import open_client
 from confluence_pipeline.llamacloud import LlamaCloudSink
 from confluence_pipeline.state import Index, StateStore
 
@@ -34,24 +37,39 @@ class StateResource(dg.ConfigurableResource):
 
 
 class ConfluenceResource(dg.ConfigurableResource):
-    """Builds a Confluence client for the connection an index names."""
+    """Builds a Confluence client for the connection an index names: HTTP Basic on the site
+    for API tokens, bearer tokens on ``{atlassian_api_url}/ex/confluence/{cloudId}`` for OAuth
+    (refreshed under the state database's per-connection lock). Unset fields fall back to
+    ``ATLASSIAN_API_URL``, ``ATLASSIAN_AUTH_URL``, ``CONFLUENCE_CLIENT_ID`` and
+    ``CONFLUENCE_CLIENT_SECRET``, so secrets never sit in run config."""
 
-    atlassian_api_url: str = "https://api.atlassian.com"
+    atlassian_api_url: str | None = None
+    atlassian_auth_url: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
     timeout_seconds: float = 30.0
+
+    def oauth_app(self) -> OAuthApp:
+        app = OAuthApp.from_env()
+        return dataclasses.replace(
+            app,
+            client_id=self.client_id or app.client_id,
+            client_secret=self.client_secret or app.client_secret,
+            auth_url=(self.atlassian_auth_url or app.auth_url).rstrip("/"),
+            api_url=(self.atlassian_api_url or app.api_url).rstrip("/"),
+        )
 
     @contextlib.contextmanager
     def client_for(self, store: StateStore, index: Index) -> Iterator[ConfluenceClient]:
         if index.connection_id is None:
             raise dg.Failure(f"index {index.name!r} has no connection")
         connection = store.registry.connection_by_id(index.connection_id)
-        secret = store.registry.connection_secret(connection)
-        if connection.auth_kind != "api_token":
-            raise dg.Failure(
-                f"connection {connection.name!r}: unsupported auth {connection.auth_kind}"
-            )
-        auth = basic_auth(connection.email or "", secret)
         timeout = httpx.Timeout(self.timeout_seconds, connect=5.0)
-        with ConfluenceClient(connection.site_url, auth, timeout=timeout) as client:
+        try:
+            client = open_client(store, connection, oauth=self.oauth_app(), timeout=timeout)
+        except NeedsReconsent as exc:
+            raise dg.Failure(str(exc)) from None
+        with client:
             yield client
 
 
