@@ -87,10 +87,10 @@ def serve_oauth_sandbox(
         yield OAuthSandbox(server.url, app)
 
 
-def consent_code(sandbox: OAuthSandbox) -> str:
+def consent_code(sandbox: OAuthSandbox, app: OAuthApp | None = None) -> str:
     """What a browser brings back after Accept: the authorization code (state checked)."""
     state = new_state()
-    location = sandbox.decide(authorize_url(sandbox.oauth_app(), state))
+    location = sandbox.decide(authorize_url(app or sandbox.oauth_app(), state))
     query = parse_qs(urlsplit(location).query)
     assert query["state"] == [state]
     return query["code"][0]
