@@ -49,7 +49,8 @@ def render_adf_node(conv: StorageConverter, node: etree._Element, ctx: Ctx) -> s
     content = child(node, "ac:adf-content")
     if kind == "panel":
         label = panel_label(_adf_attributes(node).get("panel-type", ""))
-        return labelled_quote(conv, label, "", conv.block_body(content, ctx), ctx)
+        body, mark = conv.quoted_body(content, ctx)
+        return labelled_quote(conv, label, "", body, ctx, mark)
     if kind == "decision-list":
         items = [_decision(conv, item, ctx) for item in _decision_items(node)]
         return _block("\n".join(item for item in items if item), ctx)

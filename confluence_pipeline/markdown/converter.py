@@ -20,7 +20,7 @@ from lxml import etree
 from . import adf, links, lists, macros, tables
 from .elements import HtmlElements
 from .storage import TAG_NAMES, fallback_text, parse_storage, raw_text, tag_name
-from .text import EMPTY, CodeBlock, Ctx, collapse_blank_lines, finish, token, words
+from .text import EMPTY, CodeBlock, Ctx, collapse_blank_lines, finish, quote, token, words
 
 Handler = Callable[[etree._Element, Ctx], str]
 
@@ -28,6 +28,7 @@ _WS_RE = re.compile(r"\s+")
 _UNTIDY_RE = re.compile(r"[^\S ]|  ")  # whitespace other than single spaces
 _MACROS = frozenset({"ac:structured-macro", "ac:macro"})
 _MAX_CACHED_NAMES = 2048
+_MAX_QUOTE_DEPTH = 8
 _ESCAPE_RE = re.compile(r"\*(?!\s)|(?<!\s)\*|(?<![^\W_])_|_(?![^\W_])")
 _MANGLE_RE = re.compile(r"[\[\]:.#-]")
 
@@ -64,6 +65,7 @@ class StorageConverter(HtmlElements):
         super().__init__(**options)
         self.code_blocks: list[CodeBlock] = []
         self.tables_rendered = 0
+        self.quote_depth = 0
         self._handlers: dict[str, Handler] = {}
         self._ctx_cache: dict[tuple[Ctx, frozenset[str]], Ctx] = {}
 
@@ -75,6 +77,7 @@ class StorageConverter(HtmlElements):
     def convert_tree(self, root: etree._Element) -> str:
         self.code_blocks = []
         self.tables_rendered = 0
+        self.quote_depth = 0
         body = self.process_children(root, EMPTY, True)
         return finish(body, self.code_blocks)
 
@@ -189,6 +192,25 @@ class StorageConverter(HtmlElements):
         """A placeholder for a fenced code block, restored after the page is assembled."""
         self.code_blocks.append(CodeBlock(code, language))
         return token(len(self.code_blocks) - 1)
+
+    def quoted_body(self, el: etree._Element | None, ctx: Ctx) -> tuple[str, bool]:
+        """``block_body`` of a quote's content, and whether to mark it with ``>``: quotes
+        nested deeper than ``_MAX_QUOTE_DEPTH`` stay unmarked, or every line of a deep page
+        would carry hundreds of ``>``."""
+        self.quote_depth += 1
+        try:
+            body = self.block_body(el, ctx)
+        finally:
+            self.quote_depth -= 1
+        return body, self.quote_depth < _MAX_QUOTE_DEPTH
+
+    def render_blockquote(self, el: etree._Element, ctx: Ctx) -> str:
+        body, mark = self.quoted_body(el, ctx)
+        if not body:
+            return ""
+        if "_inline" in ctx:
+            return " " + body + " "
+        return "\n\n" + (quote(body) if mark else body) + "\n\n"
 
     def block_body(self, el: etree._Element | None, ctx: Ctx) -> str:
         """Converted content of a body element, stripped, blank lines collapsed."""

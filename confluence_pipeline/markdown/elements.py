@@ -16,11 +16,9 @@ from .storage import attr, raw_text
 from .text import (
     EMPTY,
     Ctx,
-    collapse_blank_lines,
     escape_brackets,
     inline_code,
     link_destination,
-    quote,
 )
 
 _WS_RE = re.compile(r"\s+")
@@ -49,14 +47,6 @@ class HtmlElements(MarkdownConverter):
         if not text.strip():
             return ""
         return super().convert_hN(n, el, text, parent_tags)  # type: ignore[misc]
-
-    def convert_blockquote(self, el: etree._Element, text: str, parent_tags: Ctx) -> str:
-        text = collapse_blank_lines(text.strip())
-        if not text:
-            return ""
-        if "_inline" in parent_tags:
-            return " " + text + " "
-        return "\n\n" + quote(text) + "\n\n"
 
     def convert_a(self, el: etree._Element, text: str, parent_tags: Ctx) -> str:
         prefix, suffix, text = chomp(text)

@@ -160,12 +160,16 @@ def panel_label(kind: str) -> str:
 
 def _panel(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
     found = params(el)
-    body = conv.block_body(child(el, "ac:rich-text-body"), ctx)
-    return labelled_quote(conv, _PANEL_LABELS.get(name, ""), param_text(found, "title"), body, ctx)
+    body, mark = conv.quoted_body(child(el, "ac:rich-text-body"), ctx)
+    label = _PANEL_LABELS.get(name, "")
+    return labelled_quote(conv, label, param_text(found, "title"), body, ctx, mark)
 
 
-def labelled_quote(conv: StorageConverter, label: str, title: str, body: str, ctx: Ctx) -> str:
-    """A blockquote whose first line names the panel: ``> **Warning:** ...``."""
+def labelled_quote(
+    conv: StorageConverter, label: str, title: str, body: str, ctx: Ctx, mark: bool = True
+) -> str:
+    """A blockquote whose first line names the panel: ``> **Warning:** ...`` (``mark``:
+    whether to prefix the lines with ``>``)."""
     title = conv.plain(title)
     if label == "Panel" and title:  # a plain panel is named by its title alone
         label = ""
@@ -185,7 +189,7 @@ def labelled_quote(conv: StorageConverter, label: str, title: str, body: str, ct
         return ""
     if "_inline" in ctx:
         return " " + collapse_ws(text) + " "
-    return "\n\n" + quote(text) + "\n\n"
+    return "\n\n" + (quote(text) if mark else text) + "\n\n"
 
 
 _BLOCK_START_RE = re.compile(r"(?:[-*+>|#]|\d{1,9}[.)]|\x00|!\[)")
