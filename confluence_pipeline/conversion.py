@@ -1,18 +1,29 @@
-"""Storage bodies to citable Markdown documents, in a process pool when there are many."""
+"""Storage bodies to citable Markdown documents, in a process pool when there are many.
+
+The pool is shared by every conversion of the process (spaces synced in parallel, runs of an
+in-process Dagster executor) and started once, on first need.
+"""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
 from confluence_pipeline.markdown import content_hash, render_document, storage_to_markdown
+from confluence_pipeline.parallel import batched
 
 POOL_THRESHOLD = 200
 """Below this many pages a pool costs more to start than it saves."""
+CHUNK = 32
+"""Pages per task sent to a worker process."""
+CRASHED = "conversion failed: the page crashed its converter process"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,26 +62,82 @@ def convert(job: ConversionJob) -> Converted:
     return Converted(job.key, text, content_hash(text), None)
 
 
+def convert_many(jobs: Sequence[ConversionJob]) -> list[Converted]:
+    """One worker task: several pages, to keep inter-process traffic low."""
+    return [convert(job) for job in jobs]
+
+
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _shared_pool(workers: int) -> ProcessPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            # spawn, not fork: the caller may run threads (Dagster, httpx pools)
+            context = multiprocessing.get_context("spawn")
+            _pool = ProcessPoolExecutor(workers, mp_context=context)
+        return _pool
+
+
+def _drop_pool(broken: ProcessPoolExecutor) -> None:
+    global _pool
+    with _pool_lock:
+        if _pool is broken:
+            _pool = None
+    broken.shutdown(wait=False, cancel_futures=True)
+
+
 class Converter:
-    """Converts batches of pages; starts a process pool on first use if ``expected`` is large."""
+    """Converts pages, in input order; uses the shared process pool when ``expected`` is large,
+    with at most two tasks per worker in flight (memory stays flat however many pages come).
+    A page that kills its worker process fails alone; the pool is restarted for the others."""
 
     def __init__(self, expected: int, workers: int | None = None) -> None:
         self._workers = workers or os.cpu_count() or 1
         self._use_pool = expected >= POOL_THRESHOLD and self._workers > 1
-        self._pool: ProcessPoolExecutor | None = None
 
     def map(self, jobs: Iterable[ConversionJob]) -> Iterator[Converted]:
         if not self._use_pool:
             return map(convert, jobs)
-        if self._pool is None:
-            # spawn, not fork: the caller may run threads (Dagster, httpx pools)
-            context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(self._workers, mp_context=context)
-        return self._pool.map(convert, jobs, chunksize=8)
+        return self._pooled(jobs)
+
+    def _pooled(self, jobs: Iterable[ConversionJob]) -> Iterator[Converted]:
+        window: deque[tuple[list[ConversionJob], Future[list[Converted]]]] = deque()
+        for chunk in batched(jobs, CHUNK):
+            window.append((chunk, self._submit(chunk)))
+            if len(window) >= 2 * self._workers:
+                yield from self._collect(*window.popleft())
+        while window:
+            yield from self._collect(*window.popleft())
+
+    def _submit(self, chunk: list[ConversionJob]) -> Future[list[Converted]]:
+        pool = _shared_pool(self._workers)
+        try:
+            return pool.submit(convert_many, chunk)
+        except BrokenProcessPool:
+            _drop_pool(pool)
+            return _shared_pool(self._workers).submit(convert_many, chunk)
+
+    def _collect(
+        self, chunk: list[ConversionJob], future: Future[list[Converted]]
+    ) -> list[Converted]:
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            return [self._alone(job) for job in chunk]
+
+    def _alone(self, job: ConversionJob) -> Converted:
+        pool = _shared_pool(self._workers)
+        try:
+            return pool.submit(convert, job).result()
+        except BrokenProcessPool:
+            _drop_pool(pool)
+            return Converted(job.key, None, None, CRASHED)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
+        """Nothing to release: the pool is shared and lives as long as the process."""
 
     def __enter__(self) -> Converter:
         return self

@@ -9,66 +9,34 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from confluence_pipeline import changes, staging, uploads
 from confluence_pipeline.confluence import ConfluenceClient
-from confluence_pipeline.confluence.models import Page, PageSummary, Space
+from confluence_pipeline.confluence.models import PageSummary, Space
 from confluence_pipeline.conversion import ConversionJob, Converter
-from confluence_pipeline.llamacloud import LlamaCloudError, document_id
-from confluence_pipeline.llamacloud.models import Document, Sink
-from confluence_pipeline.state import AcceptedPage, Connection, Index, StateStore
+from confluence_pipeline.isolation import Breaker, CircuitOpen
+from confluence_pipeline.llamacloud import document_id
+from confluence_pipeline.llamacloud.models import Sink
+from confluence_pipeline.results import (
+    ConvertResult,
+    PageRow,
+    PlanResult,
+    SpaceSyncResult,
+    UploadResult,
+)
+from confluence_pipeline.state import Connection, Index, StateStore
 
-BODY_BATCH = 250
 UPLOAD_BATCH = 100
 PREVIEW_ROWS = 10
+PARALLEL_SPACES = 3
 
 Log = Callable[[str], None]
 
 
 class SyncError(Exception):
     """A sync cannot proceed; the message is one line for the user."""
-
-
-@dataclass
-class PageRow:
-    """A line of the previews shown in run metadata and the CLI summary."""
-
-    page_id: str
-    title: str
-    version: int
-    url: str
-
-
-@dataclass
-class PlanResult:
-    listed: int = 0
-    new: int = 0
-    changed: int = 0
-    unchanged: int = 0
-    to_delete: int = 0
-    fetched: int = 0
-    vanished: int = 0
-    preview: list[PageRow] = field(default_factory=list)
-
-
-@dataclass
-class ConvertResult:
-    converted: int = 0
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)
-
-
-@dataclass
-class UploadResult:
-    pipeline_id: str = ""
-    uploaded: int = 0
-    deleted: int = 0
-    failed: int = 0
-    deletions_refused: int = 0
-    errors: list[str] = field(default_factory=list)
-    preview: list[PageRow] = field(default_factory=list)
 
 
 def site_id(connection: Connection) -> str:
@@ -89,9 +57,14 @@ def check_partition(index: Index, space_key: str) -> None:
 
 @contextlib.contextmanager
 def recording_failure(store: StateStore, run_id: int) -> Iterator[None]:
-    """Marks the sync run failed, with the error's message, if the block raises."""
+    """Marks the sync run failed, with the error's message, if the block raises. A service
+    that kept failing (:class:`CircuitOpen`) surfaces as a :class:`SyncError`."""
     try:
         yield
+    except CircuitOpen as exc:
+        message = f"{exc}; what was not done is retried by the next run"
+        store.ledger.finish_run(run_id, status="failed", error=message[:2000])
+        raise SyncError(message) from None
     except BaseException as exc:
         store.ledger.finish_run(run_id, status="failed", error=str(exc)[:2000] or repr(exc))
         raise
@@ -137,9 +110,16 @@ def plan_pages(
     log: Log = lambda _msg: None,
 ) -> PlanResult:
     """Lists the space without bodies, stages bodies of new or changed pages and the deletion
-    of pages that are gone. With ``full`` every page counts as changed."""
+    of pages that are gone; pages moved to another space of the index are handed over to it.
+    With ``full`` every page counts as changed. When a cheap probe shows nothing changed since
+    the last complete sync, the listing is skipped (see :mod:`confluence_pipeline.changes`)."""
     ledger = store.ledger
     ledger.clear_staged(index.id, space.key)
+    if not full and changes.unchanged_since_last_sync(store, client, index, space, run_id=run_id):
+        unchanged = ledger.count_synced(index.id, space.key)
+        log(f"{space.key}: unchanged since the last sync ({unchanged} pages), listing skipped")
+        ledger.update_run(run_id, pages_listed=0, pages_unchanged=unchanged)
+        return PlanResult(unchanged=unchanged, listing_skipped=True)
     known = ledger.known_pages(index.id, space.key)
     listing = {page.id: page for page in client.iter_pages(space.id)}
     result = PlanResult(listed=len(listing))
@@ -159,20 +139,26 @@ def plan_pages(
     result.preview = [PageRow(p.id, p.title, p.version, p.url) for p in todo[:PREVIEW_ROWS]]
 
     gone = [page_id for page_id in known if page_id not in listing]
+    moved = changes.moved_within_index(store, client, index, space, gone)
+    if moved:
+        ledger.reassign(index.id, moved, space.key)
+        log(f"{space.key}: {len(moved)} pages moved to other spaces of the index")
+    gone = [page_id for page_id in gone if page_id not in moved]
     ledger.stage(
         index.id,
-        [_staged(page_id, space.key, action="delete", stage="fetched") for page_id in gone],
+        [staging.staged(page_id, space.key, action="delete", stage="fetched") for page_id in gone],
     )
-    result.to_delete = len(gone)
+    result.to_delete, result.moved_away = len(gone), len(moved)
 
-    breadcrumbs = _Breadcrumbs(listing, space)
-    batches = [todo[i : i + BODY_BATCH] for i in range(0, len(todo), BODY_BATCH)]
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        for pages in pool.map(lambda batch: client.get_pages([p.id for p in batch]), batches):
-            ledger.stage(index.id, [_staged_body(page, space, breadcrumbs) for page in pages])
-            result.fetched += len(pages)
-            log(f"{space.key}: fetched {result.fetched}/{len(todo)} changed pages")
-    result.vanished = len(todo) - result.fetched
+    breadcrumbs = staging.Breadcrumbs(listing, space)
+    for pages, failed in staging.fetch_bodies(client, todo, Breaker("Confluence")):
+        rows = [staging.staged_body(page, space, breadcrumbs) for page in pages]
+        rows += [staging.staged_failure(page, space.key, error) for page, error in failed]
+        ledger.stage(index.id, rows)
+        result.fetched += len(pages)
+        result.fetch_failed += len(failed)
+        log(f"{space.key}: fetched {result.fetched}/{len(todo)} changed pages")
+    result.vanished = len(todo) - result.fetched - result.fetch_failed
     ledger.update_run(
         run_id,
         pages_listed=result.listed,
@@ -228,7 +214,9 @@ def upload_documents(
 ) -> UploadResult:
     """Upserts converted documents, deletes documents of pages that are gone (unless that would
     remove more than the index's ``max_delete_fraction`` of the space), records what LlamaCloud
-    accepted, and closes the sync run."""
+    accepted, and closes the sync run. A document LlamaCloud keeps refusing is recorded failed
+    (the next run retries it); when LlamaCloud keeps failing altogether the run stops with a
+    :class:`SyncError` and the next run picks up where it stopped."""
     ledger = store.ledger
     connection = store.registry.connection_by_id(_connection_id(index))
     scope = site_id(connection)
@@ -238,22 +226,19 @@ def upload_documents(
     result = UploadResult(pipeline_id=pipeline_id)
 
     for batch in ledger.iter_staged(index.id, space_key, action="upsert", stage="failed"):
-        ledger.record_failed(
-            index.id,
-            [(r.page_id, space_key, document_id(scope, r.page_id), r.error or "") for r in batch],
-        )
-        result.failed += len(batch)
-        result.errors.extend(r.error or "" for r in batch)
+        failures = [
+            (r.page_id, space_key, document_id(scope, r.page_id), r.error or "") for r in batch
+        ]
+        _record_failures(store, index, failures, result)
 
-    for batch in ledger.iter_staged(
+    breaker = Breaker("LlamaCloud")
+    converted = ledger.iter_staged(
         index.id, space_key, action="upsert", stage="converted", batch_size=UPLOAD_BATCH
-    ):
-        accepted, failures = _upload_batch(sink, pipeline_id, scope, batch)
-        ledger.record_accepted(index.id, accepted)
-        ledger.record_failed(index.id, failures)
-        result.uploaded += len(accepted)
-        result.failed += len(failures)
-        result.errors.extend(f[3] for f in failures)
+    )
+    for batch, outcome in uploads.upsert_batches(sink, pipeline_id, scope, converted, breaker):
+        ledger.record_accepted(index.id, outcome.done)
+        _record_failures(store, index, outcome.failures, result)
+        result.uploaded += len(outcome.done)
         room = PREVIEW_ROWS - len(result.preview)
         result.preview.extend(
             PageRow(r.page_id, r.title, r.version, r.page_metadata.get("url", ""))
@@ -263,7 +248,7 @@ def upload_documents(
 
     still_here = ledger.known_pages(index.id, space_key)
     gone = [
-        row.page_id
+        (row.page_id, space_key)
         for batch in ledger.iter_staged(index.id, space_key, action="delete", stage="fetched")
         for row in batch
         if row.page_id in still_here
@@ -276,10 +261,11 @@ def upload_documents(
             f"(limit {index.max_delete_fraction:.0%}); rerun with --full to allow"
         )
     elif gone:
-        sink.delete(pipeline_id, [document_id(scope, page_id) for page_id in gone])
-        ledger.record_deleted(index.id, gone)
-        result.deleted = len(gone)
-        log(f"{space_key}: deleted {len(gone)} documents")
+        for outcome in uploads.delete_documents(sink, pipeline_id, scope, gone, breaker):
+            ledger.record_deleted(index.id, outcome.done)
+            _record_failures(store, index, outcome.failures, result)
+            result.deleted += len(outcome.done)
+        log(f"{space_key}: deleted {result.deleted} documents")
 
     ledger.update_run(
         run_id,
@@ -290,6 +276,14 @@ def upload_documents(
     problems = _problems(result, index)
     ledger.finish_run(run_id, status="partial" if problems else "success", error=problems)
     return result
+
+
+def _record_failures(
+    store: StateStore, index: Index, failures: list[uploads.Failure], result: UploadResult
+) -> None:
+    store.ledger.record_failed(index.id, failures)
+    result.failed += len(failures)
+    result.errors.extend(failure[3] for failure in failures)
 
 
 def _problems(result: UploadResult, index: Index) -> str | None:
@@ -304,124 +298,10 @@ def _problems(result: UploadResult, index: Index) -> str | None:
     return "; ".join(parts) or None
 
 
-def _upload_batch(
-    sink: Sink, pipeline_id: str, scope: str, batch: Sequence[Any]
-) -> tuple[list[AcceptedPage], list[tuple[str, str, str, str]]]:
-    """Upserts a batch; if LlamaCloud rejects it, retries its documents one by one so that a
-    single bad document fails alone."""
-    documents = [
-        Document(
-            id=document_id(scope, row.page_id),
-            text=row.markdown or "",
-            metadata=_document_metadata(row.page_metadata),
-        )
-        for row in batch
-    ]
-    try:
-        sink.upsert(pipeline_id, documents)
-        return [_accepted(row, doc.id) for row, doc in zip(batch, documents, strict=True)], []
-    except LlamaCloudError:
-        if len(batch) == 1:
-            raise
-    accepted: list[AcceptedPage] = []
-    failures: list[tuple[str, str, str, str]] = []
-    for row, doc in zip(batch, documents, strict=True):
-        try:
-            sink.upsert(pipeline_id, [doc])
-            accepted.append(_accepted(row, doc.id))
-        except LlamaCloudError as exc:
-            failures.append((row.page_id, row.space_key, doc.id, f"upload failed: {exc}"))
-    return accepted, failures
-
-
-def _accepted(row: Any, doc_id: str) -> AcceptedPage:
-    return AcceptedPage(
-        page_id=row.page_id,
-        space_key=row.space_key,
-        title=row.title,
-        version=row.version,
-        content_hash=row.content_hash or "",
-        document_id=doc_id,
-    )
-
-
-_METADATA_KEYS = (
-    "page_id",
-    "space_key",
-    "space_name",
-    "title",
-    "url",
-    "version",
-    "last_modified",
-    "author_id",
-    "breadcrumb",
-)
-
-
-def _document_metadata(staged: dict[str, Any]) -> dict[str, Any]:
-    meta = {key: staged.get(key) for key in _METADATA_KEYS}
-    meta["breadcrumb"] = " > ".join(staged.get("breadcrumb") or ())
-    return meta
-
-
 def _connection_id(index: Index) -> int:
     if index.connection_id is None:
         raise SyncError(f"index {index.name!r} has no connection")
     return index.connection_id
-
-
-def _staged(page_id: str, space_key: str, **values: Any) -> dict[str, Any]:
-    return {"page_id": page_id, "space_key": space_key, "page_metadata": {}, **values}
-
-
-def _staged_body(page: Page, space: Space, breadcrumbs: _Breadcrumbs) -> dict[str, Any]:
-    summary = page.summary
-    return _staged(
-        summary.id,
-        space.key,
-        action="upsert",
-        stage="fetched",
-        version=summary.version,
-        title=summary.title,
-        storage=page.storage,
-        page_metadata={
-            "page_id": summary.id,
-            "space_key": space.key,
-            "space_name": space.name,
-            "title": summary.title,
-            "url": summary.url,
-            "version": summary.version,
-            "last_modified": summary.last_modified,
-            "author_id": summary.author_id,
-            "breadcrumb": breadcrumbs.path(summary),
-        },
-    )
-
-
-class _Breadcrumbs:
-    """Ancestor titles of listed pages, from the listing itself (no extra requests)."""
-
-    def __init__(self, listing: dict[str, PageSummary], space: Space) -> None:
-        self._listing = listing
-        self._space_name = space.name
-
-    def path(self, page: PageSummary) -> list[str]:
-        titles: list[str] = []
-        seen = {page.id}
-        parent = self._listing.get(page.parent_id or "")
-        while parent is not None and parent.id not in seen:
-            titles.append(parent.title)
-            seen.add(parent.id)
-            parent = self._listing.get(parent.parent_id or "")
-        return [self._space_name, *reversed(titles)]
-
-
-@dataclass
-class SpaceSyncResult:
-    space: Space
-    plan: PlanResult
-    conversion: ConvertResult
-    upload: UploadResult
 
 
 def sync_space(
@@ -452,3 +332,41 @@ def sync_space(
             log=log,
         )
     return SpaceSyncResult(space, plan, conversion, upload)
+
+
+def sync_spaces(
+    store: StateStore,
+    client: ConfluenceClient,
+    sink: Sink,
+    index: Index,
+    space_keys: Sequence[str],
+    *,
+    parallel: int = PARALLEL_SPACES,
+    full: bool = False,
+    allow_mass_delete: bool = False,
+    log: Log = lambda _msg: None,
+) -> dict[str, SpaceSyncResult | Exception]:
+    """Syncs several spaces of an index, ``parallel`` at a time, without Dagster (the client
+    caps the requests in flight to the site; conversions share one process pool). A space that
+    fails does not stop the others: its exception is returned in its place."""
+    if index.pipeline_id is None:
+        pipeline_id = sink.ensure_pipeline(index.pipeline_name)
+        index = store.registry.update_index(index.name, pipeline_id=pipeline_id)
+
+    def one(space_key: str) -> SpaceSyncResult | Exception:
+        try:
+            return sync_space(
+                store,
+                client,
+                sink,
+                index,
+                space_key,
+                full=full,
+                allow_mass_delete=allow_mass_delete,
+                log=log,
+            )
+        except Exception as exc:  # reported per space; the others go on
+            return exc
+
+    with ThreadPoolExecutor(max(1, parallel), thread_name_prefix="space") as pool:
+        return dict(zip(space_keys, pool.map(one, space_keys), strict=True))

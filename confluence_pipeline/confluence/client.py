@@ -1,15 +1,15 @@
 """A synchronous Confluence Cloud REST v2 client returning the typed records of ``models``.
 
 One ``httpx.Client`` per ``ConfluenceClient`` (use it as a context manager or call
-``close()``); retries live in the transport (:mod:`.retry`), JSON -> record mapping in the
-``_to_*`` functions at the bottom of this module.
+``close()``); retries live in the transport (:mod:`.retry`), JSON -> record mapping in
+:mod:`.records`.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -24,7 +24,18 @@ from .errors import (
     error_for_transport,
 )
 from .models import Page, PageSummary, Space
-from .retry import RetryPolicy, RetryTransport
+from .records import (
+    get_int,
+    get_list,
+    get_opt_str,
+    get_str,
+    reading,
+    to_label,
+    to_page,
+    to_space,
+    to_summary,
+)
+from .retry import PARSED_JSON, RetryPolicy, RetryTransport
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 MAX_LIMIT = 250  # v2 page size and id-filter size
@@ -38,7 +49,8 @@ class ConfluenceClient:
     ``base_url`` is the site root (``https://acme.atlassian.net``) or the OAuth gateway prefix
     (``https://api.atlassian.com/ex/confluence/{cloudId}``); ``/wiki/...`` is appended to it.
     ``transport`` is wrapped in a :class:`RetryTransport` using ``retry`` unless it already is
-    one (``max_connections`` then applies only to the default transport). Every method raises
+    one. At most ``max_connections`` requests are in flight at once, however many threads share
+    the client (more wait their turn, never a pool timeout). Every method raises
     :class:`ConfluenceError` subclasses, never httpx exceptions. Safe to share across threads.
     """
 
@@ -53,6 +65,7 @@ class ConfluenceClient:
         max_connections: int = 8,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._slots = threading.BoundedSemaphore(max_connections)
         if not isinstance(transport, RetryTransport):
             if transport is None:
                 limits = httpx.Limits(
@@ -89,8 +102,8 @@ class ConfluenceClient:
         if response.status_code == 404:
             return None
         body = self._json(response)
-        with _mapping(response):
-            return _str(body, "cloudId")
+        with reading(response):
+            return get_str(body, "cloudId")
 
     def check_access(self) -> None:
         """One cheap authenticated call (a 1-item space list); raises ConfluenceAuthError when
@@ -102,7 +115,7 @@ class ConfluenceClient:
         spaces: dict[str, Space] = {}
         for chunk in _chunks(list(dict.fromkeys(keys)), MAX_LIMIT):
             params = {"keys": ",".join(chunk), "limit": MAX_LIMIT}
-            for space in self._paged("/wiki/api/v2/spaces", params, _to_space):
+            for space in self._paged("/wiki/api/v2/spaces", params, to_space):
                 spaces[space.key] = space
         return spaces
 
@@ -116,7 +129,7 @@ class ConfluenceClient:
         """
         path = f"/wiki/api/v2/spaces/{_segment(space_id)}/pages"
         params = {"limit": MAX_LIMIT, "status": ",".join(statuses)}
-        yield from self._paged(path, params, _to_summary)
+        yield from self._paged(path, params, to_summary)
 
     def get_pages(self, page_ids: Sequence[str]) -> list[Page]:
         """Pages with storage bodies, in the order asked, fetched 250 ids per request.
@@ -127,9 +140,40 @@ class ConfluenceClient:
         found: dict[str, Page] = {}
         for chunk in _chunks(wanted, MAX_LIMIT):
             params = {"id": ",".join(chunk), "body-format": "storage", "limit": MAX_LIMIT}
-            for page in self._paged("/wiki/api/v2/pages", params, _to_page):
+            for page in self._paged("/wiki/api/v2/pages", params, to_page):
                 found[page.summary.id] = page
         return [found[page_id] for page_id in wanted if page_id in found]
+
+    def find_pages(self, page_ids: Sequence[str]) -> list[PageSummary]:
+        """The current pages among ``page_ids``, in any space, without bodies (250 per request);
+        trashed, archived, purged or invisible ids are absent."""
+        found: list[PageSummary] = []
+        for chunk in _chunks(list(dict.fromkeys(page_ids)), MAX_LIMIT):
+            params = {"id": ",".join(chunk), "status": "current", "limit": MAX_LIMIT}
+            found.extend(self._paged("/wiki/api/v2/pages", params, to_summary))
+        return found
+
+    def latest_page(self, space_id: str) -> PageSummary | None:
+        """The space's most recently modified current page (one item, no body); None if the
+        space has no current page."""
+        path = f"/wiki/api/v2/spaces/{_segment(space_id)}/pages"
+        params = {"sort": "-modified-date", "status": "current", "limit": 1}
+        response = self._send(path, params=params)
+        body = self._json(response)
+        with reading(response):
+            items = get_list(body, "results")
+            return to_summary(items[0], get_str(body, "_links.base")) if items else None
+
+    def count_pages(self, space_key: str) -> int:
+        """How many current pages the space holds, as CQL search counts them (``totalSize``).
+
+        The search index may lag edits by minutes; callers use this as a hint only.
+        """
+        cql = f'space = "{space_key}" and type = page'
+        response = self._send("/wiki/rest/api/search", params={"cql": cql, "limit": 1})
+        body = self._json(response)
+        with reading(response):
+            return get_int(body, "totalSize")
 
     def get_page(self, page_id: str) -> Page | None:
         """One page with its storage body, whatever its status (``"trashed"`` included);
@@ -139,14 +183,14 @@ class ConfluenceClient:
         if response.status_code == 404:
             return None
         body = self._json(response)
-        with _mapping(response):
-            return _to_page(body, _str(body, "_links.base"))
+        with reading(response):
+            return to_page(body, get_str(body, "_links.base"))
 
     def get_labels(self, page_id: str) -> list[str]:
         """Label names of a page; [] when the page is gone (404)."""
         path = f"/wiki/api/v2/pages/{_segment(page_id)}/labels"
         try:
-            return list(self._paged(path, {"limit": MAX_LIMIT}, _to_label))
+            return list(self._paged(path, {"limit": MAX_LIMIT}, to_label))
         except ConfluenceNotFound:
             return []
 
@@ -161,8 +205,8 @@ class ConfluenceClient:
             if response.status_code == 404:
                 return chain
             body = self._json(response)
-            with _mapping(response):
-                batch = [_str(item, "id") for item in _list(body, "results")]
+            with reading(response):
+                batch = [get_str(item, "id") for item in get_list(body, "results")]
             fresh = [ancestor for ancestor in batch if ancestor not in chain]
             chain = fresh + chain
             if len(batch) < MAX_LIMIT or not fresh:
@@ -177,7 +221,8 @@ class ConfluenceClient:
         """GET ``url``; 2xx and 404 are returned, other statuses raise the matching error."""
         try:
             auth = None if anonymous else httpx.USE_CLIENT_DEFAULT
-            response = self._http.get(url, params=params, auth=auth)
+            with self._slots:
+                response = self._http.get(url, params=params, auth=auth)
         except httpx.TransportError as exc:
             raise error_for_transport(self._http.build_request("GET", url), exc) from exc
         if response.is_success or response.status_code == 404:
@@ -187,6 +232,8 @@ class ConfluenceClient:
     def _json(self, response: httpx.Response) -> Any:
         if response.status_code == 404:
             raise error_for_response(response)
+        if PARSED_JSON in response.extensions:  # parsed (and checked) by the RetryTransport
+            return response.extensions[PARSED_JSON]
         try:
             return response.json()
         except ValueError:
@@ -206,10 +253,10 @@ class ConfluenceClient:
         while url is not None:
             response = self._send(url, params=query)
             body = self._json(response)
-            with _mapping(response):
-                base = _str(body, "_links.base")
-                records = [to_record(item, base) for item in _list(body, "results")]
-                next_url = _opt_str(body, "_links.next")
+            with reading(response):
+                base = get_str(body, "_links.base")
+                records = [to_record(item, base) for item in get_list(body, "results")]
+                next_url = get_opt_str(body, "_links.next")
             next_url = next_url or response.links.get("next", {}).get("url")
             yield from records
             if next_url is not None:
@@ -221,90 +268,6 @@ class ConfluenceClient:
                     )
                 seen.add(next_url)
             url, query = next_url, None
-
-
-# -- JSON -> records ---------------------------------------------------------------------------
-
-
-class _FieldError(Exception):
-    pass
-
-
-@contextmanager
-def _mapping(response: httpx.Response) -> Iterator[None]:
-    """Turns a missing/mistyped field into a ConfluenceResponseError naming it."""
-    try:
-        yield
-    except _FieldError as exc:
-        raise ConfluenceResponseError(
-            f"{describe(response.request)} -> {response.status_code}: unexpected response, {exc}",
-            request=response.request,
-            response=response,
-        ) from None
-
-
-def _lookup(obj: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        if not isinstance(obj, dict) or part not in obj:
-            return None
-        obj = obj[part]
-    return obj
-
-
-def _str(obj: Any, dotted: str) -> str:
-    value = _lookup(obj, dotted)
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise _FieldError(f"field '{dotted}' is missing or not a string")
-    return str(value)
-
-
-def _opt_str(obj: Any, dotted: str) -> str | None:
-    return None if _lookup(obj, dotted) is None else _str(obj, dotted)
-
-
-def _int(obj: Any, dotted: str) -> int:
-    value = _lookup(obj, dotted)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _FieldError(f"field '{dotted}' is missing or not an integer")
-    return value
-
-
-def _list(obj: Any, dotted: str) -> list[dict[str, Any]]:
-    value = _lookup(obj, dotted)
-    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise _FieldError(f"field '{dotted}' is missing or not a list of objects")
-    return value
-
-
-def _to_space(item: dict[str, Any], base: str) -> Space:
-    return Space(
-        id=_str(item, "id"),
-        key=_str(item, "key"),
-        name=_str(item, "name"),
-        homepage_id=_opt_str(item, "homepageId"),
-    )
-
-
-def _to_summary(item: dict[str, Any], base: str) -> PageSummary:
-    return PageSummary(
-        id=_str(item, "id"),
-        space_id=_str(item, "spaceId"),
-        title=_str(item, "title"),
-        status=_str(item, "status"),
-        parent_id=_opt_str(item, "parentId"),
-        version=_int(item, "version.number"),
-        last_modified=_str(item, "version.createdAt"),
-        author_id=_opt_str(item, "authorId"),
-        url=base + _str(item, "_links.webui"),
-    )
-
-
-def _to_page(item: dict[str, Any], base: str) -> Page:
-    return Page(summary=_to_summary(item, base), storage=_str(item, "body.storage.value"))
-
-
-def _to_label(item: dict[str, Any], base: str) -> str:
-    return _str(item, "name")
 
 
 def _segment(value: str) -> str:

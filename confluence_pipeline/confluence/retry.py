@@ -1,16 +1,22 @@
 """Retries as an httpx transport: idempotent requests survive 429s, 5xx and flaky connections.
 
-Retried: GET/HEAD answered 429, 500, 502, 503 or 504, connection failures, read timeouts and
-connections dropped mid-response. ``Retry-After`` (seconds or an HTTP date) is a floor;
-otherwise the delay is exponential backoff with full jitter. When the attempts or the time
+Retried: GET/HEAD answered 429, 500, 502, 503 or 504, connection failures, read timeouts,
+connections dropped mid-response, and 2xx JSON responses whose body does not parse (truncated
+or malformed; the parsed body of a good one is kept in ``response.extensions[PARSED_JSON]``).
+``Retry-After`` (seconds or an HTTP date) is a floor; otherwise the delay is exponential
+backoff with full jitter. Waiting is bounded per request (``total_budget``) and over the
+transport's whole life (``run_budget``: one client serves one sync run). When the attempts or a
 budget run out, the last response is returned as is (or the last transport error raised) so
 the caller can raise a clear error; ``response.extensions["retry_attempts"]`` (and the
-``retry_attempts`` attribute of a raised error) tell how many attempts were made.
+``retry_attempts`` attribute of a raised error) tell how many attempts were made. Bodies of
+retried methods are read inside the transport (no streaming).
 """
 
 from __future__ import annotations
 
+import json
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,18 +32,20 @@ RETRYABLE_ERRORS: tuple[type[httpx.TransportError], ...] = (
     httpx.ReadError,
     httpx.RemoteProtocolError,
 )
+PARSED_JSON = "parsed_json"
 
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """How hard to try. ``max_attempts`` counts the first try; ``total_budget`` (seconds) bounds
-    one request including its waits; delays are capped at ``max_delay`` unless the server's
-    ``Retry-After`` asks for more."""
+    one request including its waits, ``run_budget`` the seconds spent waiting across all requests
+    of one transport; delays are capped at ``max_delay`` unless ``Retry-After`` asks for more."""
 
     max_attempts: int = 6
     base_delay: float = 0.5
     max_delay: float = 30.0
     total_budget: float = 120.0
+    run_budget: float = 600.0
     jitter: bool = True
     retry_statuses: frozenset[int] = field(default=frozenset({429, 500, 502, 503, 504}))
     retry_methods: frozenset[str] = field(default=frozenset({"GET", "HEAD"}))
@@ -87,6 +95,8 @@ class RetryTransport(httpx.BaseTransport):
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()
+        self._lock = threading.Lock()
+        self.waited = 0.0  # seconds slept so far, all requests together
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         policy = self.policy
@@ -98,6 +108,7 @@ class RetryTransport(httpx.BaseTransport):
             attempt += 1
             try:
                 response = self.transport.handle_request(request)
+                response.read()  # inside the try: a connection can also drop mid-body
             except RETRYABLE_ERRORS as exc:
                 delay = policy.backoff(attempt - 1, self._rng)
                 if not self._may_retry(attempt, started, delay):
@@ -105,7 +116,10 @@ class RetryTransport(httpx.BaseTransport):
                     raise
                 self._sleep(delay)
                 continue
-            if response.status_code not in policy.retry_statuses:
+            retryable = response.status_code in policy.retry_statuses
+            if not retryable and response.is_success and _is_json(response):
+                retryable = not _parse_json(response)
+            if not retryable:
                 response.extensions["retry_attempts"] = attempt
                 return response
             delay = policy.backoff(attempt - 1, self._rng)
@@ -115,14 +129,33 @@ class RetryTransport(httpx.BaseTransport):
             if not self._may_retry(attempt, started, delay):
                 response.extensions["retry_attempts"] = attempt
                 return response
-            response.read()
             response.close()
             self._sleep(delay)
 
     def _may_retry(self, attempt: int, started: float, delay: float) -> bool:
+        """Whether another attempt fits the budgets; if so, books ``delay`` against the run's."""
         if attempt >= self.policy.max_attempts:
             return False
-        return (self._clock() - started) + delay <= self.policy.total_budget
+        if (self._clock() - started) + delay > self.policy.total_budget:
+            return False
+        with self._lock:
+            if self.waited + delay > self.policy.run_budget:
+                return False
+            self.waited += delay
+        return True
 
     def close(self) -> None:
         self.transport.close()
+
+
+def _is_json(response: httpx.Response) -> bool:
+    return "json" in response.headers.get("content-type", "")
+
+
+def _parse_json(response: httpx.Response) -> bool:
+    """Parses the (read) body, keeping the result; False when it is not valid JSON."""
+    try:
+        response.extensions[PARSED_JSON] = json.loads(response.content)
+    except ValueError:
+        return False
+    return True

@@ -1,18 +1,19 @@
-"""What has been synced: page versions, work staged between assets, and sync run history."""
+"""What has been synced: page versions, work staged between assets, and (through
+:class:`RunHistory`) sync run history."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from confluence_pipeline.state.models import StagedPage, SyncedPage, SyncRun, utcnow
+from confluence_pipeline.state.history import RunHistory
+from confluence_pipeline.state.models import StagedPage, SyncedPage, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +35,21 @@ class AcceptedPage:
     document_id: str
 
 
-class Ledger:
-    """Page versions, staged work and run history of the state database."""
+_ACCEPTED_COLUMNS = [
+    "space_key",
+    "title",
+    "version",
+    "content_hash",
+    "document_id",
+    "status",
+    "error",
+    "synced_at",
+]
+_FAILED_COLUMNS = ["space_key", "document_id", "status", "error", "synced_at"]
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self._sessions = sessions
+
+class Ledger(RunHistory):
+    """Page versions, staged work and run history of the state database."""
 
     # synced pages
     def known_pages(self, index_id: int, space_key: str) -> dict[str, KnownPage]:
@@ -91,7 +102,7 @@ class Ledger:
             for p in pages
         ]
         with self._sessions.begin() as session:
-            _upsert_pages(session, values)
+            _upsert(session, SyncedPage, values, _ACCEPTED_COLUMNS)
             self._unstage(session, index_id, [p.page_id for p in pages])
 
     def record_failed(
@@ -101,22 +112,49 @@ class Ledger:
         retries them; a previously synced version is kept (version 0 marks never synced)."""
         if not failures:
             return
+        values = [
+            {
+                "index_id": index_id,
+                "page_id": page_id,
+                "space_key": space_key,
+                "title": "",
+                "version": version,
+                "document_id": document_id,
+                "status": "failed",
+                "error": error[:2000],
+                "synced_at": utcnow(),
+            }
+            for page_id, space_key, document_id, error in failures
+        ]
         with self._sessions.begin() as session:
-            for page_id, space_key, document_id, error in failures:
-                row = session.scalar(
-                    select(SyncedPage).where(
-                        SyncedPage.index_id == index_id, SyncedPage.page_id == page_id
-                    )
-                )
-                if row is None:
-                    row = SyncedPage(index_id=index_id, page_id=page_id, version=version, title="")
-                    session.add(row)
-                row.space_key = space_key
-                row.document_id = document_id
-                row.status = "failed"
-                row.error = error[:2000]
-                row.synced_at = utcnow()
+            _upsert(session, SyncedPage, values, _FAILED_COLUMNS)
             self._unstage(session, index_id, [f[0] for f in failures])
+
+    def reassign(self, index_id: int, moves: dict[str, str], from_space: str) -> None:
+        """Hands pages that moved to another space of the index (``{page_id: space_key}``) over
+        to that space, marked ``moved`` so its next sync uploads them with their new place.
+        A page the other space already recorded is left alone."""
+        with self._sessions.begin() as session:
+            for page_id, space_key in moves.items():
+                session.execute(
+                    update(SyncedPage)
+                    .where(
+                        SyncedPage.index_id == index_id,
+                        SyncedPage.page_id == page_id,
+                        SyncedPage.space_key == from_space,
+                    )
+                    .values(space_key=space_key, status="moved", synced_at=utcnow())
+                )
+
+    def status_counts(self, index_id: int, space_key: str) -> dict[str, int]:
+        """How many pages of the space are recorded in each status."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(SyncedPage.status, func.count())
+                .where(SyncedPage.index_id == index_id, SyncedPage.space_key == space_key)
+                .group_by(SyncedPage.status)
+            )
+            return {status: int(n) for status, n in rows}
 
     def record_deleted(self, index_id: int, page_ids: Sequence[str]) -> None:
         with self._sessions.begin() as session:
@@ -150,14 +188,22 @@ class Ledger:
             )
 
     def stage(self, index_id: int, rows: Sequence[dict[str, Any]]) -> None:
-        """Adds staged rows (keys of ``StagedPage``); a page staged twice keeps the last."""
+        """Adds staged rows (keys of ``StagedPage``); a page staged twice keeps the last, even
+        when two runs stage it at once (a page moving between spaces synced in parallel)."""
         if not rows:
             return
+        columns = [c.name for c in StagedPage.__table__.columns if c.name not in ("id",)]
+        values = [
+            {"index_id": index_id, **{c: None for c in columns if c != "index_id"}, **r}
+            for r in rows
+        ]
+        for row in values:
+            row["page_metadata"] = row["page_metadata"] or {}
+            row["version"] = row["version"] or 0
+            row["title"] = row["title"] or ""
         with self._sessions.begin() as session:
-            self._unstage(session, index_id, [r["page_id"] for r in rows])
-            session.execute(
-                StagedPage.__table__.insert(), [{"index_id": index_id, **r} for r in rows]
-            )
+            updated = [c for c in columns if c not in ("index_id", "page_id")]
+            _upsert(session, StagedPage, values, updated)
 
     def iter_staged(
         self, index_id: int, space_key: str, *, action: str, stage: str, batch_size: int = 100
@@ -191,13 +237,16 @@ class Ledger:
         the storage body is dropped once converted."""
         if not updates:
             return
+        table = StagedPage.__table__
+        fields = ("stage", "markdown", "content_hash", "error")
+        rows = [{"row_id": u["id"], **{f: u.get(f) for f in fields}} for u in updates]
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values(storage=None, **{f: bindparam(f) for f in fields})
+        )
         with self._sessions.begin() as session:
-            for values in updates:
-                session.execute(
-                    update(StagedPage)
-                    .where(StagedPage.id == values["id"])
-                    .values(storage=None, **{k: v for k, v in values.items() if k != "id"})
-                )
+            session.connection().execute(statement, rows)
 
     def count_staged(self, index_id: int, space_key: str) -> dict[tuple[str, str], int]:
         with self._sessions() as session:
@@ -218,89 +267,21 @@ class Ledger:
                 )
             )
 
-    # sync runs
-    def start_run(
-        self, index_id: int, space_key: str, *, dagster_run_id: str | None, full: bool
-    ) -> int:
-        """Returns the id of the run row for this Dagster run, creating it on first call."""
-        with self._sessions.begin() as session:
-            if dagster_run_id is not None:
-                existing = session.scalar(
-                    select(SyncRun.id).where(
-                        SyncRun.dagster_run_id == dagster_run_id,
-                        SyncRun.index_id == index_id,
-                        SyncRun.space_key == space_key,
-                    )
-                )
-                if existing is not None:
-                    return int(existing)
-            run = SyncRun(
-                index_id=index_id, space_key=space_key, dagster_run_id=dagster_run_id, full=full
-            )
-            session.add(run)
-            session.flush()
-            return run.id
 
-    def update_run(self, run_id: int, **values: Any) -> None:
-        with self._sessions.begin() as session:
-            session.execute(update(SyncRun).where(SyncRun.id == run_id).values(**values))
-
-    def finish_run(self, run_id: int, *, status: str, error: str | None = None) -> None:
-        self.update_run(run_id, status=status, error=error, finished_at=utcnow())
-
-    def get_run(self, run_id: int) -> SyncRun:
-        with self._sessions() as session:
-            run = session.get(SyncRun, run_id)
-        if run is None:
-            raise LookupError(f"sync run #{run_id} not found")
-        return run
-
-    def run_for(self, dagster_run_id: str) -> SyncRun | None:
-        """The sync run row written by that Dagster run, if it got that far."""
-        with self._sessions() as session:
-            return session.scalar(
-                select(SyncRun).where(SyncRun.dagster_run_id == dagster_run_id).limit(1)
-            )
-
-    def history(self, index_id: int | None = None, *, limit: int = 20) -> list[SyncRun]:
-        query = select(SyncRun).order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
-        if index_id is not None:
-            query = query.where(SyncRun.index_id == index_id)
-        with self._sessions() as session:
-            return list(session.scalars(query.limit(limit)))
-
-    def last_success(self) -> dict[tuple[int, str], datetime]:
-        """When each (index id, space key) last finished a successful sync."""
-        with self._sessions() as session:
-            rows = session.execute(
-                select(SyncRun.index_id, SyncRun.space_key, func.max(SyncRun.finished_at))
-                .where(SyncRun.status.in_(("success", "partial")))
-                .group_by(SyncRun.index_id, SyncRun.space_key)
-            )
-            return {(i, s): when for i, s, when in rows if when is not None}
-
-
-def _upsert_pages(session: Session, values: list[dict[str, Any]]) -> None:
+def _upsert(
+    session: Session,
+    model: type[SyncedPage | StagedPage],
+    values: list[dict[str, Any]],
+    columns: list[str],
+) -> None:
+    """Inserts rows, or updates ``columns`` of those whose (index, page) exists; each row is
+    one atomic statement, safe against a concurrent insert of the same page."""
+    if not values:
+        return
     dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    for start in range(0, len(values), 500):
-        statement = insert(SyncedPage).values(values[start : start + 500])
-        excluded = statement.excluded
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["index_id", "page_id"],
-                set_={
-                    key: getattr(excluded, key)
-                    for key in (
-                        "space_key",
-                        "title",
-                        "version",
-                        "content_hash",
-                        "document_id",
-                        "status",
-                        "error",
-                        "synced_at",
-                    )
-                },
-            )
-        )
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+    statement = statement.on_conflict_do_update(
+        index_elements=["index_id", "page_id"],
+        set_={key: statement.excluded[key] for key in columns},
+    )
+    session.execute(statement, values)

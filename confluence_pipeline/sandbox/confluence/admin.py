@@ -158,7 +158,11 @@ async def set_faults(request: Request, state: SandboxState) -> Any:
     data = await _body(request)
     try:
         state.faults.configure(
-            rate=data.get("rate"), kinds=data.get("kinds"), latency_ms=data.get("latency_ms")
+            rate=data.get("rate"),
+            kinds=data.get("kinds"),
+            latency_ms=data.get("latency_ms"),
+            slow_ms=data.get("slow_ms"),
+            poison=data.get("poison"),
         )
     except (TypeError, ValueError) as exc:
         raise SiteError(400, str(exc)) from None

@@ -2,7 +2,8 @@
 
 Every public route is served under both URL shapes, ``/wiki/...`` (API token, Basic auth) and
 ``/ex/confluence/{cloudid}/wiki/...`` (OAuth gateway), by the same handler. Each public request
-passes, in order: stats, injected latency, injected fault, authentication, handler.
+passes, in order: stats, injected latency, poisoned pages, injected fault, authentication,
+handler (whose answer a damage fault then delays or breaks).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ..mangle import BODY_KINDS, damaged
 from . import search, v1, v2
 from .admin import admin_routes
 from .auth import Authenticator
@@ -97,12 +99,30 @@ def _public(
 async def _serve(
     state: SandboxState, request: Request, handler: Callable[[Call], Response], *, v1: bool
 ) -> Response:
-    if state.faults.latency_ms:
-        await asyncio.sleep(state.faults.latency_ms / 1000)
-    fault = state.faults.pick()
-    if fault is not None:
-        status, headers = fault
-        return error_response(status, None, v1=v1, headers=headers)
+    faults = state.faults
+    if faults.latency_ms:
+        await asyncio.sleep(faults.latency_ms / 1000)
+    if faults.poisoned(_named_pages(request)):
+        return error_response(500, "this page cannot be read (poisoned)", v1=v1, headers={})
+    fault = faults.pick()
+    if fault is not None and fault.status:
+        return error_response(fault.status, None, v1=v1, headers=fault.headers or {})
+    response = _answer(state, request, handler, v1=v1)
+    if fault is not None and fault.kind == "slow":
+        await asyncio.sleep(faults.slow_ms / 1000)
+    elif fault is not None and fault.kind in BODY_KINDS and response.status_code == 200:
+        response = damaged(response, fault.kind)
+    return response
+
+
+def _named_pages(request: Request) -> list[str]:
+    ids = request.query_params.get("id", "").split(",")
+    return [*ids, request.path_params.get("id", "")]
+
+
+def _answer(
+    state: SandboxState, request: Request, handler: Callable[[Call], Response], *, v1: bool
+) -> Response:
     cloud_id = request.path_params.get("cloudid")
     refusal = state.auth.refusal(request, gateway=cloud_id is not None)
     if refusal is not None:
@@ -131,8 +151,8 @@ def _tenant_info(state: SandboxState) -> Callable[[Request], Awaitable[Response]
     async def endpoint(request: Request) -> Response:
         response: Response
         fault = state.faults.pick()
-        if fault is not None:
-            response = error_response(fault[0], None, v1=False, headers=fault[1])
+        if fault is not None and fault.status:
+            response = error_response(fault.status, None, v1=False, headers=fault.headers or {})
         else:
             call = Call(request=request, site=state.site, base="", path=request.url.path)
             response = handler(call)

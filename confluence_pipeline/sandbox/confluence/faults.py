@@ -1,14 +1,34 @@
-"""Injected latency and faults, and the public-API request statistics."""
+"""Injected latency and faults, and the public-API request statistics.
+
+Status kinds answer instead of the handler: ``429_retry_after``, ``429``, ``500``, ``503``
+(the default set). Damage kinds serve the handler's answer late or broken: ``slow``
+(after ``slow_ms``), ``truncated``, ``malformed`` (see :mod:`..mangle`). ``poison`` page ids
+fail every request that names them (path or ``id`` filter) with a 500, whatever the rate:
+a page that keeps failing.
+"""
 
 from __future__ import annotations
 
 import random
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-FAULT_KINDS = ("429_retry_after", "429", "500", "503")
+from ..mangle import DAMAGE_KINDS
+
+STATUS_KINDS = ("429_retry_after", "429", "500", "503")
+FAULT_KINDS = (*STATUS_KINDS, *DAMAGE_KINDS)
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """``kind``; for status kinds also the ``status`` and ``headers`` to answer with."""
+
+    kind: str
+    status: int = 0
+    headers: dict[str, str] | None = None
 
 
 class Faults:
@@ -17,8 +37,10 @@ class Faults:
     def __init__(self, *, seed: int, rate: float, latency_ms: int) -> None:
         self._rng = random.Random(f"faults:{seed}")
         self.rate = 0.0
-        self.kinds: tuple[str, ...] = FAULT_KINDS
+        self.kinds: tuple[str, ...] = STATUS_KINDS
         self.latency_ms = 0
+        self.slow_ms = 2000
+        self.poison: frozenset[str] = frozenset()
         self.configure(rate=rate, latency_ms=latency_ms)
 
     def configure(
@@ -27,6 +49,8 @@ class Faults:
         rate: float | None = None,
         kinds: Sequence[str] | None = None,
         latency_ms: int | None = None,
+        slow_ms: int | None = None,
+        poison: Sequence[str] | None = None,
     ) -> None:
         """Changes the settings given; raises ValueError for out-of-range values."""
         if rate is not None:
@@ -42,22 +66,44 @@ class Faults:
             if int(latency_ms) < 0:
                 raise ValueError(f"latency_ms must be >= 0, got {latency_ms}")
             self.latency_ms = int(latency_ms)
+        if slow_ms is not None:
+            if int(slow_ms) < 0:
+                raise ValueError(f"slow_ms must be >= 0, got {slow_ms}")
+            self.slow_ms = int(slow_ms)
+        if poison is not None:
+            self.poison = frozenset(str(page_id) for page_id in poison)
 
     def settings(self) -> dict[str, Any]:
-        return {"rate": self.rate, "kinds": list(self.kinds), "latency_ms": self.latency_ms}
+        """``rate``, ``kinds``, ``latency_ms``; ``slow_ms`` and ``poison`` once in use."""
+        settings: dict[str, Any] = {
+            "rate": self.rate,
+            "kinds": list(self.kinds),
+            "latency_ms": self.latency_ms,
+        }
+        if "slow" in self.kinds:
+            settings["slow_ms"] = self.slow_ms
+        if self.poison:
+            settings["poison"] = sorted(self.poison)
+        return settings
 
-    def pick(self) -> tuple[int, dict[str, str]] | None:
-        """None, or the status and headers of the fault to answer this request with."""
+    def poisoned(self, page_ids: Sequence[str]) -> bool:
+        """Whether the request names a poisoned page."""
+        return bool(self.poison) and not self.poison.isdisjoint(page_ids)
+
+    def pick(self) -> Fault | None:
+        """None, or the fault to inflict on this request."""
         if self.rate <= 0.0 or self._rng.random() >= self.rate:
             return None
         kind = self._rng.choice(self.kinds)
+        if kind in DAMAGE_KINDS:
+            return Fault(kind)
         if kind == "429_retry_after":
-            return 429, {"Retry-After": "1", **_rate_limit_headers()}
+            return Fault(kind, 429, {"Retry-After": "1", **_rate_limit_headers()})
         if kind == "429":
-            return 429, _rate_limit_headers()
+            return Fault(kind, 429, _rate_limit_headers())
         if kind == "503":
-            return 503, ({"Retry-After": "1"} if self._rng.random() < 0.5 else {})
-        return 500, {}
+            return Fault(kind, 503, {"Retry-After": "1"} if self._rng.random() < 0.5 else {})
+        return Fault(kind, 500, {})
 
 
 def _rate_limit_headers() -> dict[str, str]:

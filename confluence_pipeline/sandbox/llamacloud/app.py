@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from typing import Any
 from urllib.parse import quote
 
 from starlette.applications import Starlette
@@ -10,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route as StarletteRoute
 
+from ..mangle import BODY_KINDS, DAMAGE_KINDS, damaged
 from . import routes_admin, routes_documents, routes_pipelines, routes_retrieve
 from .faults import Faults
 from .router import Match, Router
@@ -57,13 +60,31 @@ async def _public(state: SandboxState, request: Request, raw_path: str) -> Respo
     match = _PUBLIC.match(request.method, raw_path)
     route = match.route.template if match and match.route else "unmatched"
     state.stats.count_request(f"{request.method} {route}")
-    if state.faults.latency_ms:
-        await asyncio.sleep(state.faults.latency_ms / 1000)
-    fault = state.faults.pick()
-    if fault is not None:
+    faults = state.faults
+    if faults.latency_ms:
+        await asyncio.sleep(faults.latency_ms / 1000)
+    kind = faults.pick()
+    if kind is not None:
         state.stats.faults_injected += 1
-        return fault
-    return _unauthorized(state, request) or await _call(state, request, match)
+        if kind not in DAMAGE_KINDS:
+            return faults.status_response(kind)
+    if faults.poison and request.method in ("PUT", "POST"):
+        poisoned = faults.poisoned(await _json_or_none(request))
+        if poisoned is not None:
+            return poisoned
+    response = _unauthorized(state, request) or await _call(state, request, match)
+    if kind == "slow":
+        await asyncio.sleep(faults.slow_ms / 1000)
+    elif kind in BODY_KINDS and response.status_code == 200:
+        response = damaged(response, kind)
+    return response
+
+
+async def _json_or_none(request: Request) -> Any:
+    try:
+        return json.loads(await request.body())
+    except ValueError:
+        return None
 
 
 def create_app(

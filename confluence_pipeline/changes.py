@@ -1,0 +1,85 @@
+"""Cheap answers before the expensive listing: has the space changed at all since the last
+complete sync, and which pages missing from a listing merely moved to another indexed space."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from confluence_pipeline.confluence import ConfluenceClient, ConfluenceError
+from confluence_pipeline.confluence.models import Space
+from confluence_pipeline.state import Index, StateStore
+
+RECONCILE_AFTER = timedelta(hours=6)
+"""However quiet a space looks, list it completely at least this often."""
+
+
+def unchanged_since_last_sync(
+    store: StateStore,
+    client: ConfluenceClient,
+    index: Index,
+    space: Space,
+    *,
+    run_id: int,
+    reconcile_after: timedelta = RECONCILE_AFTER,
+) -> bool:
+    """True only when two reads (2 requests, a few hundred bytes) show the space as the last
+    complete sync left it, so the full listing (``ceil(pages / 250)`` requests) can be skipped.
+
+    All of these must hold: the partition's previous run succeeded and a full listing finished
+    less than ``reconcile_after`` ago; every page recorded for the space is ``synced``; the
+    most recently modified current page is recorded at its version (catches edits, new pages,
+    moves in that bump the version); and CQL counts as many current pages as are recorded
+    (catches trashed, deleted and moved-out pages). Any error, or a search index lagging
+    behind, means "changed": the caller lists the space. What the probe cannot see (one page
+    trashed while another is restored without a new version) waits for the next full listing.
+    """
+    ledger = store.ledger
+    previous = ledger.previous_run(index.id, space.key, before=run_id)
+    if previous is None or previous.status != "success":
+        return False
+    listed_at = ledger.last_listing(index.id, space.key)
+    if listed_at is None or _age(listed_at) > reconcile_after:
+        return False
+    statuses = ledger.status_counts(index.id, space.key)
+    if set(statuses) - {"synced"}:
+        return False
+    try:
+        latest = client.latest_page(space.id)
+        count = client.count_pages(space.key)
+    except ConfluenceError:
+        return False
+    if count != statuses.get("synced", 0):
+        return False
+    if latest is None:
+        return count == 0
+    known = ledger.known_pages(index.id, space.key).get(latest.id)
+    return known is not None and known.version == latest.version
+
+
+def moved_within_index(
+    store: StateStore, client: ConfluenceClient, index: Index, space: Space, gone: Sequence[str]
+) -> dict[str, str]:
+    """Of the pages recorded under ``space`` but missing from its listing, those now current
+    in another space of the index, as ``{page_id: space_key}`` (one request per 250 pages).
+    A failed lookup returns {}: the pages are then deleted here and re-added there."""
+    if not gone or index.connection_id is None:
+        return {}
+    others = {}
+    for key in index.spaces:
+        row = store.registry.get_space(index.connection_id, key)
+        if key != space.key and row is not None:
+            others[row.space_id] = key
+    if not others:
+        return {}
+    try:
+        found = client.find_pages(gone)
+    except ConfluenceError:
+        return {}
+    return {page.id: others[page.space_id] for page in found if page.space_id in others}
+
+
+def _age(moment: datetime) -> timedelta:
+    if moment.tzinfo is None:  # SQLite returns naive UTC
+        moment = moment.replace(tzinfo=UTC)
+    return datetime.now(UTC) - moment

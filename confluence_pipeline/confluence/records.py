@@ -1,0 +1,93 @@
+"""JSON -> typed records: every field the client reads is looked up and checked here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+from .errors import ConfluenceResponseError, describe
+from .models import Page, PageSummary, Space
+
+
+class _FieldError(Exception):
+    pass
+
+
+@contextmanager
+def reading(response: httpx.Response) -> Iterator[None]:
+    """Turns a missing/mistyped field into a ConfluenceResponseError naming it."""
+    try:
+        yield
+    except _FieldError as exc:
+        raise ConfluenceResponseError(
+            f"{describe(response.request)} -> {response.status_code}: unexpected response, {exc}",
+            request=response.request,
+            response=response,
+        ) from None
+
+
+def _lookup(obj: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        if not isinstance(obj, dict) or part not in obj:
+            return None
+        obj = obj[part]
+    return obj
+
+
+def get_str(obj: Any, dotted: str) -> str:
+    value = _lookup(obj, dotted)
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise _FieldError(f"field '{dotted}' is missing or not a string")
+    return str(value)
+
+
+def get_opt_str(obj: Any, dotted: str) -> str | None:
+    return None if _lookup(obj, dotted) is None else get_str(obj, dotted)
+
+
+def get_int(obj: Any, dotted: str) -> int:
+    value = _lookup(obj, dotted)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _FieldError(f"field '{dotted}' is missing or not an integer")
+    return value
+
+
+def get_list(obj: Any, dotted: str) -> list[dict[str, Any]]:
+    value = _lookup(obj, dotted)
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise _FieldError(f"field '{dotted}' is missing or not a list of objects")
+    return value
+
+
+def to_space(item: dict[str, Any], base: str) -> Space:
+    return Space(
+        id=get_str(item, "id"),
+        key=get_str(item, "key"),
+        name=get_str(item, "name"),
+        homepage_id=get_opt_str(item, "homepageId"),
+    )
+
+
+def to_summary(item: dict[str, Any], base: str) -> PageSummary:
+    return PageSummary(
+        id=get_str(item, "id"),
+        space_id=get_str(item, "spaceId"),
+        title=get_str(item, "title"),
+        status=get_str(item, "status"),
+        parent_id=get_opt_str(item, "parentId"),
+        version=get_int(item, "version.number"),
+        last_modified=get_str(item, "version.createdAt"),
+        author_id=get_opt_str(item, "authorId"),
+        url=base + get_str(item, "_links.webui"),
+    )
+
+
+def to_page(item: dict[str, Any], base: str) -> Page:
+    return Page(summary=to_summary(item, base), storage=get_str(item, "body.storage.value"))
+
+
+def to_label(item: dict[str, Any], base: str) -> str:
+    return get_str(item, "name")

@@ -1,0 +1,58 @@
+"""What each step of a sync reports: counts, errors and previews for metadata and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from confluence_pipeline.confluence.models import Space
+
+
+@dataclass
+class PageRow:
+    """A line of the previews shown in run metadata and the CLI summary."""
+
+    page_id: str
+    title: str
+    version: int
+    url: str
+
+
+@dataclass
+class PlanResult:
+    listed: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    to_delete: int = 0
+    moved_away: int = 0
+    fetched: int = 0
+    fetch_failed: int = 0
+    vanished: int = 0
+    listing_skipped: bool = False
+    preview: list[PageRow] = field(default_factory=list)
+
+
+@dataclass
+class ConvertResult:
+    converted: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class UploadResult:
+    pipeline_id: str = ""
+    uploaded: int = 0
+    deleted: int = 0
+    failed: int = 0
+    deletions_refused: int = 0
+    errors: list[str] = field(default_factory=list)
+    preview: list[PageRow] = field(default_factory=list)
+
+
+@dataclass
+class SpaceSyncResult:
+    space: Space
+    plan: PlanResult
+    conversion: ConvertResult
+    upload: UploadResult

@@ -1,0 +1,119 @@
+"""Sync run history: one row per sync of one (index, space), with counts and outcome."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from confluence_pipeline.state.models import SyncRun, utcnow
+
+
+class RunHistory:
+    """The ``sync_runs`` table; :class:`~confluence_pipeline.state.ledger.Ledger` extends it."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def start_run(
+        self, index_id: int, space_key: str, *, dagster_run_id: str | None, full: bool
+    ) -> int:
+        """Returns the id of the run row for this Dagster run, creating it on first call; rows
+        of the partition still marked running are closed as ``interrupted``."""
+        with self._sessions.begin() as session:
+            if dagster_run_id is not None:
+                existing = session.scalar(
+                    select(SyncRun.id).where(
+                        SyncRun.dagster_run_id == dagster_run_id,
+                        SyncRun.index_id == index_id,
+                        SyncRun.space_key == space_key,
+                    )
+                )
+                if existing is not None:
+                    return int(existing)
+            # One run per partition at a time: a row still "running" belongs to a run that died.
+            session.execute(
+                update(SyncRun)
+                .where(
+                    SyncRun.index_id == index_id,
+                    SyncRun.space_key == space_key,
+                    SyncRun.status == "running",
+                )
+                .values(
+                    status="interrupted",
+                    error="the run stopped before finishing (process killed?)",
+                    finished_at=utcnow(),
+                )
+            )
+            run = SyncRun(
+                index_id=index_id, space_key=space_key, dagster_run_id=dagster_run_id, full=full
+            )
+            session.add(run)
+            session.flush()
+            return run.id
+
+    def update_run(self, run_id: int, **values: Any) -> None:
+        with self._sessions.begin() as session:
+            session.execute(update(SyncRun).where(SyncRun.id == run_id).values(**values))
+
+    def finish_run(self, run_id: int, *, status: str, error: str | None = None) -> None:
+        self.update_run(run_id, status=status, error=error, finished_at=utcnow())
+
+    def get_run(self, run_id: int) -> SyncRun:
+        with self._sessions() as session:
+            run = session.get(SyncRun, run_id)
+        if run is None:
+            raise LookupError(f"sync run #{run_id} not found")
+        return run
+
+    def run_for(self, dagster_run_id: str) -> SyncRun | None:
+        """The sync run row written by that Dagster run, if it got that far."""
+        with self._sessions() as session:
+            return session.scalar(
+                select(SyncRun).where(SyncRun.dagster_run_id == dagster_run_id).limit(1)
+            )
+
+    def history(self, index_id: int | None = None, *, limit: int = 20) -> list[SyncRun]:
+        query = select(SyncRun).order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
+        if index_id is not None:
+            query = query.where(SyncRun.index_id == index_id)
+        with self._sessions() as session:
+            return list(session.scalars(query.limit(limit)))
+
+    def last_success(self) -> dict[tuple[int, str], datetime]:
+        """When each (index id, space key) last finished a successful sync."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(SyncRun.index_id, SyncRun.space_key, func.max(SyncRun.finished_at))
+                .where(SyncRun.status.in_(("success", "partial")))
+                .group_by(SyncRun.index_id, SyncRun.space_key)
+            )
+            return {(i, s): when for i, s, when in rows if when is not None}
+
+    def previous_run(self, index_id: int, space_key: str, before: int) -> SyncRun | None:
+        """The partition's latest run started before run ``before``."""
+        with self._sessions() as session:
+            return session.scalar(
+                select(SyncRun)
+                .where(
+                    SyncRun.index_id == index_id,
+                    SyncRun.space_key == space_key,
+                    SyncRun.id < before,
+                )
+                .order_by(SyncRun.id.desc())
+                .limit(1)
+            )
+
+    def last_listing(self, index_id: int, space_key: str) -> datetime | None:
+        """When the partition last finished a successful run that listed the whole space."""
+        with self._sessions() as session:
+            return session.scalar(
+                select(func.max(SyncRun.finished_at)).where(
+                    SyncRun.index_id == index_id,
+                    SyncRun.space_key == space_key,
+                    SyncRun.status == "success",
+                    SyncRun.pages_listed > 0,
+                )
+            )

@@ -1,0 +1,129 @@
+"""Upserts and deletions of one space's documents: parallel batches, each failure isolated to
+the document that caused it, and a breaker that stops the run when LlamaCloud is down."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluence_pipeline.isolation import Breaker, isolate_failures
+from confluence_pipeline.llamacloud import LlamaCloudAuthError, LlamaCloudError, document_id
+from confluence_pipeline.llamacloud.models import Document, Sink
+from confluence_pipeline.parallel import batched, bounded_map
+from confluence_pipeline.state import AcceptedPage
+
+WORKERS = 4
+"""Upsert (or delete) requests of one space in flight at once."""
+DELETE_BATCH = 25
+
+Failure = tuple[str, str, str, str]
+"""``(page_id, space_key, document_id, error)``, as ``Ledger.record_failed`` takes it."""
+
+
+@dataclass
+class Outcome:
+    """What one batch came to: pages LlamaCloud accepted (or deleted) and pages that failed."""
+
+    done: list[Any] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+
+
+def upsert_batches(
+    sink: Sink,
+    pipeline_id: str,
+    scope: str,
+    batches: Iterable[Sequence[Any]],
+    breaker: Breaker,
+) -> Iterator[tuple[Sequence[Any], Outcome]]:
+    """Upserts batches of converted staged rows, ``WORKERS`` at a time; yields, in order, each
+    batch with the :class:`AcceptedPage` records of its accepted rows and its failures."""
+    with ThreadPoolExecutor(WORKERS, thread_name_prefix="upsert") as pool:
+
+        def upsert(batch: Sequence[Any]) -> tuple[Sequence[Any], Outcome]:
+            return batch, _upsert_batch(sink, pipeline_id, scope, batch, breaker)
+
+        yield from bounded_map(pool, upsert, batches, in_flight=WORKERS)
+
+
+def delete_documents(
+    sink: Sink, pipeline_id: str, scope: str, gone: list[tuple[str, str]], breaker: Breaker
+) -> Iterator[Outcome]:
+    """Deletes the documents of ``(page_id, space_key)`` pairs, ``WORKERS`` requests at a
+    time; yields per batch the page ids whose document is gone and the failures."""
+    with ThreadPoolExecutor(WORKERS, thread_name_prefix="delete") as pool:
+
+        def delete(batch: list[tuple[str, str]]) -> Outcome:
+            def attempt(chunk: list[tuple[str, str]]) -> list[str]:
+                sink.delete(pipeline_id, [document_id(scope, page_id) for page_id, _ in chunk])
+                return [page_id for page_id, _ in chunk]
+
+            done, failed = isolate_failures(
+                batch, attempt, breaker=breaker, errors=LlamaCloudError, fatal=LlamaCloudAuthError
+            )
+            failures = [
+                (page_id, space, document_id(scope, page_id), f"delete failed: {exc}")
+                for (page_id, space), exc in failed
+            ]
+            return Outcome([page_id for ids in done for page_id in ids], failures)
+
+        yield from bounded_map(pool, delete, batched(gone, DELETE_BATCH), in_flight=WORKERS)
+
+
+def _upsert_batch(
+    sink: Sink, pipeline_id: str, scope: str, batch: Sequence[Any], breaker: Breaker
+) -> Outcome:
+    documents = {
+        row.page_id: Document(
+            id=document_id(scope, row.page_id),
+            text=row.markdown or "",
+            metadata=document_metadata(row.page_metadata),
+        )
+        for row in batch
+    }
+
+    def attempt(chunk: list[Any]) -> list[Any]:
+        sink.upsert(pipeline_id, [documents[row.page_id] for row in chunk])
+        return chunk
+
+    done, failed = isolate_failures(
+        list(batch), attempt, breaker=breaker, errors=LlamaCloudError, fatal=LlamaCloudAuthError
+    )
+    accepted = [_accepted(row, documents[row.page_id].id) for rows in done for row in rows]
+    failures = [
+        (row.page_id, row.space_key, documents[row.page_id].id, f"upload failed: {exc}")
+        for row, exc in failed
+    ]
+    return Outcome(accepted, failures)
+
+
+def _accepted(row: Any, doc_id: str) -> AcceptedPage:
+    return AcceptedPage(
+        page_id=row.page_id,
+        space_key=row.space_key,
+        title=row.title,
+        version=row.version,
+        content_hash=row.content_hash or "",
+        document_id=doc_id,
+    )
+
+
+_METADATA_KEYS = (
+    "page_id",
+    "space_key",
+    "space_name",
+    "title",
+    "url",
+    "version",
+    "last_modified",
+    "author_id",
+    "breadcrumb",
+)
+
+
+def document_metadata(staged: dict[str, Any]) -> dict[str, Any]:
+    """The LlamaCloud metadata of a page: citation fields, breadcrumb joined with `` > ``."""
+    meta = {key: staged.get(key) for key in _METADATA_KEYS}
+    meta["breadcrumb"] = " > ".join(staged.get("breadcrumb") or ())
+    return meta
