@@ -18,7 +18,12 @@ from confluence_pipeline.confluence import (
     RetryPolicy,
     basic_auth,
 )
-from confluence_pipeline.confluence.oauth import NeedsReconsent, OAuthApp, refresh_tokens
+from confluence_pipeline.confluence.oauth import (
+    NeedsReconsent,
+    OAuthApp,
+    OAuthError,
+    refresh_tokens,
+)
 from confluence_pipeline.confluence.oauth_auth import DEFAULT_MARGIN, OAuthBearerAuth
 from confluence_pipeline.state import Connection, RegistryError, SecretKeyMismatch, StateStore
 
@@ -78,6 +83,8 @@ def check_health(
         return "cannot decrypt credentials: SECRET_KEY differs"
     except ConfluenceAuthError as exc:
         return f"refused: {exc}"
+    except OAuthError as exc:
+        return f"cannot refresh: {exc}"
     except ConfluenceError as exc:
         return f"unreachable: {exc}"
     return "ok"

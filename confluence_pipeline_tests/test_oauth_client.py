@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -99,3 +100,21 @@ def test_exchange_without_offline_access_gives_no_refresh_token(sandbox: OAuthSa
     code = consent_code(sandbox, app=narrow)
     tokens = exchange_code(narrow, code)
     assert tokens.refresh_token is None and tokens.scopes == ("read:page:confluence",)
+
+
+def test_a_fresh_token_refused_again_is_not_refreshed_on_every_request(
+    store: StateStore,
+) -> None:
+    """A 401 right after a refresh means scope or permission, not expiry: later requests with
+    that token fail without another refresh (until it nears its expiry)."""
+    with serve_oauth_sandbox() as sandbox:
+        connection = store_oauth_connection(store, sandbox)
+        sandbox.admin("POST", access_token_ttl=0)
+        sandbox.expire_access_tokens()
+        never_early = timedelta(hours=-1)  # keep born-expired tokens from refreshing early
+        app = sandbox.oauth_app()
+        with open_client(store, connection, oauth=app, margin=never_early) as client:
+            for _ in range(3):
+                with pytest.raises(ConfluenceAuthError, match="401"):
+                    client.check_access()
+        assert sandbox.refreshes() == 1

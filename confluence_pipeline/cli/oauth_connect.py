@@ -22,6 +22,7 @@ from confluence_pipeline.confluence import ConfluenceClient
 from confluence_pipeline.confluence.oauth import (
     AccessibleResource,
     OAuthApp,
+    OAuthError,
     accessible_resources,
     authorize_url,
     exchange_code,
@@ -38,7 +39,10 @@ def oauth_connect(
     *, site: str | None, name: str | None, replace: bool, open_browser: bool, timeout: float
 ) -> None:
     """Runs the whole consent flow; raises click Exit (after one error line) on failure."""
-    app = OAuthApp.from_env().require_credentials()
+    try:
+        app = OAuthApp.from_env().require_credentials()
+    except OAuthError as exc:
+        raise fail(f"{exc}; or connect with --site, --email and --api-token") from None
     settings.secret_key()  # a refused SECRET_KEY fails before the browser round trip
     if name and not replace:
         with open_state() as store:

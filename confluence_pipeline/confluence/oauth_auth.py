@@ -33,7 +33,8 @@ class TokenSource(Protocol):
 
 class OAuthBearerAuth(httpx.Auth):
     """Sends ``Authorization: Bearer``; refreshes when the token expires within ``margin`` and
-    retries a request once with a refreshed token when it is answered 401."""
+    retries a request once with a refreshed token when it is answered 401 (unless that token
+    was itself refused right after a refresh)."""
 
     requires_request_body = True
 
@@ -42,6 +43,7 @@ class OAuthBearerAuth(httpx.Auth):
         self._margin = margin
         self._lock = threading.Lock()
         self._token: TokenSet | None = None
+        self._refused_fresh: str | None = None
 
     def __repr__(self) -> str:
         return "OAuthBearerAuth(<redacted>)"
@@ -52,10 +54,15 @@ class OAuthBearerAuth(httpx.Auth):
         token = self._usable_token()
         request.headers["Authorization"] = f"Bearer {token.access_token}"
         response = yield request
+        if response.status_code != 401 or token.access_token == self._refused_fresh:
+            return
+        token = self._replace(token)
+        request.headers["Authorization"] = f"Bearer {token.access_token}"
+        response = yield request
         if response.status_code == 401:
-            token = self._replace(token)
-            request.headers["Authorization"] = f"Bearer {token.access_token}"
-            yield request
+            # a just-refreshed token refused too: scope or permission, not expiry; do not
+            # refresh for every request it is refused on
+            self._refused_fresh = token.access_token
 
     def _usable_token(self) -> TokenSet:
         with self._lock:
