@@ -2,6 +2,7 @@
 
 import contextlib
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ from confluence_pipeline.defs.resources import ConfluenceResource, LlamaCloudRes
 from confluence_pipeline.state import Index, RegistryError, StateStore
 
 GROUP = "confluence_sync"
+OWNERS = ["team:platform"]
 FULL_SYNC_TAG = "confluence_pipeline/full"
 ALLOW_MASS_DELETE_TAG = "confluence_pipeline/allow_mass_delete"
 
@@ -50,22 +52,52 @@ def _step(context: dg.AssetExecutionContext, state: StateResource) -> Iterator[_
             raise dg.Failure(str(exc)) from None
 
 
-def _preview(rows: list[sync.PageRow]) -> dg.MetadataValue:
+def _preview(rows: list[sync.PageRow], total: int) -> dg.MetadataValue:
+    """A Markdown table of the first changed pages (title linking to Confluence, id, version);
+    says how many of ``total`` it shows when it shows fewer."""
     if not rows:
         return dg.MetadataValue.md("_no pages_")
     frame = pd.DataFrame(
         [{"page": f"[{r.title}]({r.url})", "id": r.page_id, "version": r.version} for r in rows]
     )
-    return dg.MetadataValue.md(frame.to_markdown(index=False))
+    note = f"\n\n_first {len(rows)} of {total} pages_" if total > len(rows) else ""
+    return dg.MetadataValue.md(frame.to_markdown(index=False) + note)
 
 
 def _seconds(step: _Step) -> float:
     return round(time.monotonic() - step.started, 3)
 
 
+def _upload_checks() -> list[dg.AssetCheckSpec]:
+    """The checks of ``llamacloud_uploads``, partitioned like it so the UI shows a result per
+    (index, space); partitioned checks are a Dagster preview, whose warning is silenced here."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        return [
+            dg.AssetCheckSpec(
+                "uploads_succeeded",
+                asset="llamacloud_uploads",
+                partitions_def=index_space_partitions,
+                description="Every changed page of the partition was accepted by LlamaCloud.",
+            ),
+            dg.AssetCheckSpec(
+                "no_mass_deletion",
+                asset="llamacloud_uploads",
+                blocking=True,
+                partitions_def=index_space_partitions,
+                description=(
+                    "The sync did not refuse to delete more than the index's max_delete_fraction "
+                    "of the space's documents (a refused run needs --full or --allow-mass-delete)."
+                ),
+            ),
+        ]
+
+
 @dg.asset(
     partitions_def=index_space_partitions,
     group_name=GROUP,
+    owners=OWNERS,
+    tags={"stage": "extract"},
     kinds={"confluence"},
     description="The Confluence space of the partition, resolved by key: id, name, homepage.",
 )
@@ -87,6 +119,8 @@ def confluence_spaces(
 @dg.asset(
     partitions_def=index_space_partitions,
     group_name=GROUP,
+    owners=OWNERS,
+    tags={"stage": "extract"},
     kinds={"confluence"},
     deps=[confluence_spaces],
     description=(
@@ -117,7 +151,7 @@ def confluence_pages(
             "pages_to_delete": plan.to_delete,
             "bodies_fetched": plan.fetched,
             "duration_s": _seconds(step),
-            "changed_pages": _preview(plan.preview),
+            "changed_pages": _preview(plan.preview, plan.new + plan.changed),
         }
     )
 
@@ -125,6 +159,8 @@ def confluence_pages(
 @dg.asset(
     partitions_def=index_space_partitions,
     group_name=GROUP,
+    owners=OWNERS,
+    tags={"stage": "transform"},
     kinds={"python", "markdown"},
     deps=[confluence_pages],
     description="Staged page bodies converted to Markdown documents with citation metadata.",
@@ -147,16 +183,15 @@ def markdown_documents(
 @dg.asset(
     partitions_def=index_space_partitions,
     group_name=GROUP,
+    owners=OWNERS,
+    tags={"stage": "load"},
     kinds={"llamaindex"},
     deps=[markdown_documents],
     description=(
         "Documents upserted into the index's LlamaCloud pipeline and documents of deleted "
         "pages removed; page versions are recorded only after LlamaCloud accepted them."
     ),
-    check_specs=[
-        dg.AssetCheckSpec("uploads_succeeded", asset="llamacloud_uploads"),
-        dg.AssetCheckSpec("no_mass_deletion", asset="llamacloud_uploads", blocking=True),
-    ],
+    check_specs=_upload_checks(),
 )
 def llamacloud_uploads(
     context: dg.AssetExecutionContext, state: StateResource, llamacloud: LlamaCloudResource
@@ -179,8 +214,9 @@ def llamacloud_uploads(
             "documents_deleted": result.deleted,
             "pages_failed": result.failed,
             "deletions_refused": result.deletions_refused,
+            "first_error": result.errors[0] if result.errors else "",
             "duration_s": _seconds(step),
-            "uploaded_pages": _preview(result.preview),
+            "uploaded_pages": _preview(result.preview, result.uploaded),
         },
         check_results=[
             dg.AssetCheckResult(
