@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from types import TracebackType
 from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 console = Console(highlight=False)
@@ -32,11 +36,73 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def interactive() -> bool:
+    """Rich output (progress, boxed tables) only on a terminal and outside CI (``$CI`` set)."""
+    return sys.stdout.isatty() and not os.environ.get("CI")
+
+
+class StepProgress:
+    """Progress of named steps (the spaces of a sync): on a terminal one live line per step,
+    a spinner while it runs, then a mark, a note and its time; elsewhere one plain line when a
+    step starts and one when it ends. A context manager."""
+
+    def __init__(self, label: str, steps: Sequence[str]) -> None:
+        self._label = label
+        self._progress: Progress | None = None
+        self._tasks: dict[str, Any] = {}
+        if interactive():
+            self._progress = Progress(
+                SpinnerColumn(finished_text=" "),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[note]}"),
+                console=console,
+            )
+            for step in steps:
+                self._tasks[step] = self._progress.add_task(
+                    f"{label} / {step}", total=1, start=False, note="[dim]waiting[/]"
+                )
+
+    def start(self, step: str) -> None:
+        if self._progress is None:
+            console.print(f"syncing {self._label} / {step} ...", markup=False)
+            return
+        self._progress.start_task(self._tasks[step])
+        self._progress.update(self._tasks[step], note="running")
+
+    def done(self, step: str, ok: bool, note: str) -> None:
+        if self._progress is None:
+            status = "ok" if ok else "FAILED"
+            console.print(f"{self._label} / {step}: {status}, {note}", markup=False)
+            return
+        mark = "[green]✓[/]" if ok else "[red]✗[/]"
+        self._progress.update(
+            self._tasks[step],
+            completed=1,
+            description=f"{mark} {self._label} / {step}",
+            note=escape(note),
+        )
+
+    def __enter__(self) -> StepProgress:
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     if not rows:
         console.print(f"{title}: none")
         return
-    if not sys.stdout.isatty():
+    if not interactive():
         click.echo(title)
         click.echo("\t".join(columns))
         for row in rows:

@@ -8,9 +8,9 @@ import click
 
 from confluence_pipeline.cli.context import dagster_instance, open_state
 from confluence_pipeline.cli.env import REQUIRED_FOR_SYNC, require_env
-from confluence_pipeline.cli.output import console, fail, print_json, print_table
+from confluence_pipeline.cli.output import StepProgress, console, fail, print_json, print_table
 from confluence_pipeline.definitions import defs
-from confluence_pipeline.defs.launch import run_sync
+from confluence_pipeline.defs.launch import LaunchedRun, run_sync
 from confluence_pipeline.state import StateStore, SyncRun
 
 HISTORY_COLUMNS = [
@@ -52,6 +52,13 @@ def history_rows(store: StateStore, runs: list[SyncRun]) -> list[list[object]]:
     ]
 
 
+def _note(outcome: LaunchedRun, run: SyncRun | None) -> str:
+    if not outcome.success or run is None:
+        return outcome.error or "run failed"
+    uploaded, deleted, failed = run.documents_uploaded, run.pages_deleted, run.pages_failed
+    return f"{uploaded} uploaded, {deleted} deleted, {failed} failed"
+
+
 @click.command()
 @click.argument("name")
 @click.option("--space", "spaces", multiple=True, help="Only this space (repeatable).")
@@ -71,16 +78,22 @@ def sync(name: str, spaces: tuple[str, ...], full: bool, allow_mass_delete: bool
                 f"(its spaces: {', '.join(index.spaces)})"
             )
         started = time.monotonic()
-        with dagster_instance() as instance:
-            outcomes = run_sync(
-                instance,
-                defs,
-                index,
-                list(spaces) or index.spaces,
-                full=full,
-                allow_mass_delete=allow_mass_delete,
-                on_start=lambda space: console.print(f"syncing {name} / {space} ...", markup=False),
-            )
+        targets = list(spaces) or index.spaces
+        outcomes: list[LaunchedRun] = []
+        with dagster_instance() as instance, StepProgress(name, targets) as progress:
+            for space in targets:
+                [outcome] = run_sync(
+                    instance,
+                    defs,
+                    index,
+                    [space],
+                    full=full,
+                    allow_mass_delete=allow_mass_delete,
+                    on_start=progress.start,
+                )
+                outcomes.append(outcome)
+                run = store.ledger.run_for(outcome.dagster_run_id)
+                progress.done(space, outcome.success, _note(outcome, run))
         runs = [store.ledger.run_for(o.dagster_run_id) for o in outcomes]
         print_table(
             f"Sync of {name} ({time.monotonic() - started:.1f} s)",
