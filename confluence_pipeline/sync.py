@@ -30,7 +30,7 @@ from confluence_pipeline.state import Connection, Index, StateStore
 
 UPLOAD_BATCH = 100
 PREVIEW_ROWS = 10
-PARALLEL_SPACES = 3
+PARALLEL_SPACES = 4
 
 Log = Callable[[str], None]
 
@@ -235,7 +235,8 @@ def upload_documents(
     converted = ledger.iter_staged(
         index.id, space_key, action="upsert", stage="converted", batch_size=UPLOAD_BATCH
     )
-    for batch, outcome in uploads.upsert_batches(sink, pipeline_id, scope, converted, breaker):
+    announced = _announced(store, index, scope, converted)
+    for batch, outcome in uploads.upsert_batches(sink, pipeline_id, scope, announced, breaker):
         ledger.record_accepted(index.id, outcome.done)
         _record_failures(store, index, outcome.failures, result)
         result.uploaded += len(outcome.done)
@@ -276,6 +277,16 @@ def upload_documents(
     problems = _problems(result, index)
     ledger.finish_run(run_id, status="partial" if problems else "success", error=problems)
     return result
+
+
+def _announced(
+    store: StateStore, index: Index, scope: str, batches: Iterator[list[Any]]
+) -> Iterator[list[Any]]:
+    """The batches, each recorded as pending before it goes out (see ``record_pending``)."""
+    for batch in batches:
+        pages = [(r.page_id, r.space_key, document_id(scope, r.page_id)) for r in batch]
+        store.ledger.record_pending(index.id, pages)
+        yield batch
 
 
 def _record_failures(

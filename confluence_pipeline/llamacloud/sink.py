@@ -23,6 +23,9 @@ _LIST_PAGE_SIZE = 100
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 _UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 _SLUG_MAX = 60
+# What an SDK call may raise: its own errors, transport errors, and ValueError when a 2xx
+# body is not the JSON it should be (truncated, an HTML page from a proxy).
+_ERRORS = (llama_cloud.LlamaCloudError, httpx.HTTPError, ValueError)
 
 
 def document_id(site_id: str, page_id: str) -> str:
@@ -80,7 +83,9 @@ class LlamaCloudSink:
     """A ``Sink`` backed by LlamaCloud managed pipelines; one SDK client per sink.
 
     The SDK retries connection errors, timeouts, 408/409/429 and 5xx ``max_retries`` times
-    with exponential backoff honouring ``Retry-After``; what still fails raises LlamaCloudError.
+    with exponential backoff honouring ``Retry-After``; what still fails raises LlamaCloudError,
+    as does a response that is not the JSON expected. Upserts and deletes only need the
+    status (2xx is LlamaCloud's acceptance), so their bodies are never parsed.
     """
 
     def __init__(
@@ -132,7 +137,7 @@ class LlamaCloudSink:
                     transform_config={"mode": "auto"},
                     llama_parse_parameters={},
                 )
-        except (llama_cloud.LlamaCloudError, httpx.HTTPError) as exc:
+        except _ERRORS as exc:
             raise self._error(exc, f"ensure pipeline {name!r}") from None
         return created.id
 
@@ -169,8 +174,10 @@ class LlamaCloudSink:
             ids = [str(payload["id"]) for payload in batch]
             try:
                 with _deprecated_v1_api():
-                    self._client.pipelines.documents.upsert(pipeline_id, body=batch)
-            except (llama_cloud.LlamaCloudError, httpx.HTTPError) as exc:
+                    self._client.pipelines.documents.with_raw_response.upsert(
+                        pipeline_id, body=batch
+                    )
+            except _ERRORS as exc:
                 operation = f"upsert of {_describe(ids)} into pipeline {pipeline_id}"
                 raise self._error(exc, operation, ids) from None
 
@@ -179,10 +186,12 @@ class LlamaCloudSink:
         for doc_id in document_ids:
             try:
                 with _deprecated_v1_api():
-                    self._client.pipelines.documents.delete(doc_id, pipeline_id=pipeline_id)
+                    self._client.pipelines.documents.with_raw_response.delete(
+                        doc_id, pipeline_id=pipeline_id
+                    )
             except llama_cloud.NotFoundError:
                 continue
-            except (llama_cloud.LlamaCloudError, httpx.HTTPError) as exc:
+            except _ERRORS as exc:
                 operation = f"delete of document {doc_id} from pipeline {pipeline_id}"
                 raise self._error(exc, operation, [doc_id]) from None
 
@@ -192,7 +201,7 @@ class LlamaCloudSink:
             with _deprecated_v1_api():
                 pages = self._client.pipelines.documents.list(pipeline_id, limit=_LIST_PAGE_SIZE)
                 return {document.id for document in pages}
-        except (llama_cloud.LlamaCloudError, httpx.HTTPError) as exc:
+        except _ERRORS as exc:
             raise self._error(exc, f"listing documents of pipeline {pipeline_id}") from None
 
     def close(self) -> None:

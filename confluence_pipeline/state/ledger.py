@@ -130,6 +130,30 @@ class Ledger(RunHistory):
             _upsert(session, SyncedPage, values, _FAILED_COLUMNS)
             self._unstage(session, index_id, [f[0] for f in failures])
 
+    def record_pending(self, index_id: int, pages: Sequence[tuple[str, str, str]]) -> None:
+        """Before their upload: records ``(page_id, space_key, document_id)`` of pages never
+        recorded as ``pending`` (version 0), so a crash between the upload and
+        :meth:`record_accepted` leaves a trace and the next run redoes or deletes them."""
+        if not pages:
+            return
+        values = [
+            {
+                "index_id": index_id,
+                "page_id": page_id,
+                "space_key": space_key,
+                "title": "",
+                "version": 0,
+                "document_id": document_id,
+                "status": "pending",
+                "synced_at": utcnow(),
+            }
+            for page_id, space_key, document_id in pages
+        ]
+        with self._sessions.begin() as session:
+            dialect = session.get_bind().dialect.name
+            insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(SyncedPage)
+            session.execute(insert.on_conflict_do_nothing(), values)
+
     def reassign(self, index_id: int, moves: dict[str, str], from_space: str) -> None:
         """Hands pages that moved to another space of the index (``{page_id: space_key}``) over
         to that space, marked ``moved`` so its next sync uploads them with their new place.

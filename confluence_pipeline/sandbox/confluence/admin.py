@@ -163,6 +163,7 @@ async def set_faults(request: Request, state: SandboxState) -> Any:
             latency_ms=data.get("latency_ms"),
             slow_ms=data.get("slow_ms"),
             poison=data.get("poison"),
+            retry_after=data.get("retry_after"),
         )
     except (TypeError, ValueError) as exc:
         raise SiteError(400, str(exc)) from None

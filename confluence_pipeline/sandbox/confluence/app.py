@@ -103,8 +103,10 @@ async def _serve(
     if faults.latency_ms:
         await asyncio.sleep(faults.latency_ms / 1000)
     if faults.poisoned(_named_pages(request)):
+        state.stats.faults_injected += 1
         return error_response(500, "this page cannot be read (poisoned)", v1=v1, headers={})
     fault = faults.pick()
+    state.stats.faults_injected += fault is not None
     if fault is not None and fault.status:
         return error_response(fault.status, None, v1=v1, headers=fault.headers or {})
     response = _answer(state, request, handler, v1=v1)

@@ -40,6 +40,7 @@ class Faults:
         self.kinds: tuple[str, ...] = STATUS_KINDS
         self.latency_ms = 0
         self.slow_ms = 2000
+        self.retry_after = 1.0
         self.poison: frozenset[str] = frozenset()
         self.configure(rate=rate, latency_ms=latency_ms)
 
@@ -51,6 +52,7 @@ class Faults:
         latency_ms: int | None = None,
         slow_ms: int | None = None,
         poison: Sequence[str] | None = None,
+        retry_after: float | None = None,
     ) -> None:
         """Changes the settings given; raises ValueError for out-of-range values."""
         if rate is not None:
@@ -72,9 +74,14 @@ class Faults:
             self.slow_ms = int(slow_ms)
         if poison is not None:
             self.poison = frozenset(str(page_id) for page_id in poison)
+        if retry_after is not None:
+            if float(retry_after) <= 0:
+                raise ValueError(f"retry_after must be > 0, got {retry_after}")
+            self.retry_after = float(retry_after)
 
     def settings(self) -> dict[str, Any]:
-        """``rate``, ``kinds``, ``latency_ms``; ``slow_ms`` and ``poison`` once in use."""
+        """``rate``, ``kinds``, ``latency_ms``; ``slow_ms``, ``poison``, ``retry_after`` (in
+        seconds, default 1) once in use."""
         settings: dict[str, Any] = {
             "rate": self.rate,
             "kinds": list(self.kinds),
@@ -84,6 +91,8 @@ class Faults:
             settings["slow_ms"] = self.slow_ms
         if self.poison:
             settings["poison"] = sorted(self.poison)
+        if self.retry_after != 1.0:
+            settings["retry_after"] = self.retry_after
         return settings
 
     def poisoned(self, page_ids: Sequence[str]) -> bool:
@@ -98,12 +107,17 @@ class Faults:
         if kind in DAMAGE_KINDS:
             return Fault(kind)
         if kind == "429_retry_after":
-            return Fault(kind, 429, {"Retry-After": "1", **_rate_limit_headers()})
+            return Fault(kind, 429, {"Retry-After": self._seconds(), **_rate_limit_headers()})
         if kind == "429":
             return Fault(kind, 429, _rate_limit_headers())
         if kind == "503":
-            return Fault(kind, 503, {"Retry-After": "1"} if self._rng.random() < 0.5 else {})
+            with_header = self._rng.random() < 0.5
+            return Fault(kind, 503, {"Retry-After": self._seconds()} if with_header else {})
         return Fault(kind, 500, {})
+
+    def _seconds(self) -> str:
+        seconds = self.retry_after
+        return str(int(seconds)) if seconds.is_integer() else str(seconds)
 
 
 def _rate_limit_headers() -> dict[str, str]:
@@ -127,6 +141,7 @@ class Stats:
         self.by_route: Counter[str] = Counter()
         self.responses_429 = 0
         self.bytes_sent = 0
+        self.faults_injected = 0
 
     def record(self, route: str, status: int, size: int) -> None:
         self.requests_total += 1
@@ -140,4 +155,5 @@ class Stats:
             "requests_by_route": dict(self.by_route),
             "responses_429": self.responses_429,
             "bytes_sent": self.bytes_sent,
+            "faults_injected": self.faults_injected,
         }
