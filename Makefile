@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_HOME := $(CURDIR)/.demo
 
-.PHONY: install chromium test lint format demo dev sandbox validate clean
+.PHONY: install chromium test lint format demo dev sandbox validate clean bench-peers
 
 install: $(STAMP)
 
@@ -45,5 +45,21 @@ dev: install
 sandbox: install
 	$(BIN)/confluence-pipeline sandbox
 
+# The peers of benchmarks/peers.py need llama-cloud<2 (this project pins 2.19): the `bench`
+# extra goes alone into a venv of its own; the benchmark itself runs from .venv.
+VENV_BENCH := .venv-bench
+BENCH_STAMP := $(VENV_BENCH)/.installed
+BENCH_EXTRA := import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["bench"]))
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	test -x $(VENV_BENCH)/bin/python || $(PYTHON) -m venv $(VENV_BENCH)
+	$(VENV_BENCH)/bin/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -c '$(BENCH_EXTRA)' > $(VENV_BENCH)/requirements.txt
+	$(VENV_BENCH)/bin/python -m pip install --quiet -r $(VENV_BENCH)/requirements.txt
+	touch $(BENCH_STAMP)
+
+bench-peers: install $(BENCH_STAMP)
+	PEERS_PYTHON=$(abspath $(VENV_BENCH))/bin/python $(BIN)/python benchmarks/peers.py $(ARGS)
+
 clean:
-	rm -rf $(VENV) $(DEMO_HOME) *.egg-info
+	rm -rf $(VENV) $(VENV_BENCH) $(DEMO_HOME) *.egg-info

@@ -112,13 +112,19 @@ def measure(
     sandboxes: Sandboxes,
     *,
     env: dict[str, str] | None = None,
+    quiet: bool = False,
 ) -> Measurement:
     """Runs ``command`` as a child process; returns its wall time, its own peak RSS and what
-    the sandboxes counted meanwhile. A failing command raises with its stderr's last lines."""
+    the sandboxes counted meanwhile. A failing command raises with its stderr's last lines.
+    ``quiet`` discards the command's stdout."""
     before = sandboxes.counters()
     started = time.monotonic()
     process = subprocess.Popen(
-        list(command), env={**os.environ, **(env or {})}, stderr=subprocess.PIPE, text=True
+        list(command),
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL if quiet else None,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert process.stderr is not None
     stderr = process.stderr.read()
