@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from confluence_pipeline.state import (
@@ -140,3 +142,25 @@ def test_run_history_and_last_success(store: StateStore) -> None:
     assert [r.status for r in runs] == ["failed", "success"]
     assert set(store.ledger.last_success()) == {(index.id, "ENG")}
     assert store.ledger.run_for("r1").pages_listed == 10
+
+
+def test_concurrent_opens_migrate_once_without_errors(state_url: str) -> None:
+    errors: list[str] = []
+
+    def open_and_close() -> None:
+        try:
+            StateStore.open(state_url, "test-secret-key").close()
+        except Exception as exc:  # collected and asserted below
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=open_and_close) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    store = StateStore.open(state_url, "test-secret-key")
+    try:
+        assert store.registry.list_indexes() == []
+    finally:
+        store.close()

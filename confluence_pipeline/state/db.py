@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,11 +42,23 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
+_MIGRATION_LOCK = threading.Lock()  # Alembic's command API keeps its context in module globals
+_PG_MIGRATION_LOCK_ID = 0x0C0F_1E5C  # advisory lock: one migrating process per PostgreSQL database
+
+
 def migrate(engine: Engine) -> None:
-    """Applies every pending Alembic migration (idempotent, safe to call on each open)."""
+    """Applies every pending Alembic migration. Idempotent and safe to call on each open, from
+    many threads or processes at once; a database already at head costs one query."""
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
-    with engine.begin() as connection:
+    head = ScriptDirectory.from_config(config).get_current_head()
+    with _MIGRATION_LOCK, engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_MIGRATION_LOCK_ID}
+            )
+        if MigrationContext.configure(connection).get_current_revision() == head:
+            return
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
