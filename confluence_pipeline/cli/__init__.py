@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     except _USER_ERRORS as exc:
         _error(str(exc))
     except SQLAlchemyError as exc:
-        detail = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         _error(f"state database: {detail}")
     except KeyboardInterrupt:
         _error("interrupted")

@@ -7,7 +7,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import TracebackType
 
 import uvicorn
@@ -46,7 +46,7 @@ class ServerThread:
         self.host = host
         self.port = port or free_port(host)
         self._server = uvicorn.Server(_config(app, self.host, self.port))
-        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self._server.install_signal_handlers = lambda: None  # type: ignore[attr-defined,method-assign]
         self._thread = threading.Thread(
             target=self._server.run, daemon=True, name=f"sandbox:{self.port}"
         )
@@ -81,7 +81,7 @@ class ServerThread:
 
 
 def serve_until_signal(
-    apps: dict[str, tuple[ASGIApp, int]],
+    apps: Mapping[str, tuple[ASGIApp, int]],
     *,
     host: str = "127.0.0.1",
     on_ready: Callable[[dict[str, str]], None],
@@ -98,7 +98,7 @@ def serve_until_signal(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         for server in servers.values():
-            server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+            server.install_signal_handlers = lambda: None  # type: ignore[attr-defined,method-assign]
         tasks = [asyncio.create_task(server.serve()) for server in servers.values()]
         while not all(server.started for server in servers.values()):
             if any(task.done() for task in tasks):
