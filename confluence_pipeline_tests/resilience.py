@@ -55,7 +55,7 @@ def sync_all(world: World, **options: Any) -> dict[str, sync.SpaceSyncResult | E
 def current_pages(world: World) -> dict[str, tuple[str, int]]:
     """``{page_id: (space_key, version)}`` of every current page of the world's spaces."""
     pages = {}
-    with world.client() as client:
+    with fast_client(world.wiki_url) as client:  # reads through any faults switched on
         spaces = client.get_spaces(world.space_keys)
         for key in world.space_keys:
             for page in client.iter_pages(spaces[key].id):
@@ -137,6 +137,12 @@ def assert_recorded_are_indexed(world: World) -> None:
             if known.status == "synced" and page_id in current:
                 assert page_id in documents, f"page {page_id} recorded synced, not indexed"
                 assert documents[page_id]["metadata"]["version"] >= known.version, page_id
+
+
+def grew(read: Callable[[], int], by: int) -> Callable[[], bool]:
+    """A condition that holds once ``read()`` has grown by ``by`` from its value now."""
+    start = read()
+    return lambda: read() - start >= by
 
 
 def edit_pages(world: World, page_ids: Sequence[str], marker: str) -> dict[str, str]:

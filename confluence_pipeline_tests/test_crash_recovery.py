@@ -12,6 +12,7 @@ from confluence_pipeline_tests.resilience import (
     assert_index_exact,
     assert_recorded_are_indexed,
     edit_pages,
+    grew,
     set_faults,
     sync_all,
 )
@@ -29,20 +30,15 @@ def world(state_url: str) -> Iterator[World]:
         yield world
 
 
-def _grown(read: Callable[[], int], by: int) -> Callable[[], bool]:
-    start = read()
-    return lambda: read() - start >= by
-
-
 def _kill_points(world: World) -> dict[str, Callable[[], bool]]:
     def route(name: str) -> Callable[[], int]:
         return lambda: world.wiki.stats()["requests_by_route"].get(name, 0)
 
     return {
-        "planning": _grown(route("GET /wiki/api/v2/spaces/{id}/pages"), 3),
-        "fetching": _grown(route("GET /wiki/api/v2/pages"), 1),
-        "uploading": _grown(lambda: world.cloud.stats()["documents_upserted"], 100),
-        "deleting": _grown(lambda: world.cloud.stats()["documents_deleted"], 3),
+        "planning": grew(route("GET /wiki/api/v2/spaces/{id}/pages"), 3),
+        "fetching": grew(route("GET /wiki/api/v2/pages"), 1),
+        "uploading": grew(lambda: world.cloud.stats()["documents_upserted"], 100),
+        "deleting": grew(lambda: world.cloud.stats()["documents_deleted"], 3),
     }
 
 
