@@ -16,6 +16,10 @@ from confluence_pipeline.state import Index, RegistryError, StateStore
 
 GROUP = "confluence_sync"
 OWNERS = ["team:platform"]
+CONFLUENCE_POOL = "confluence"
+"""Steps that call Confluence share this Dagster pool, so all runs together stay within what
+the site allows (set its limit in the instance's ``concurrency`` settings)."""
+RECONCILE = "index_matches_space"  # defined in checks.py
 FULL_SYNC_TAG = "confluence_pipeline/full"
 ALLOW_MASS_DELETE_TAG = "confluence_pipeline/allow_mass_delete"
 
@@ -99,6 +103,7 @@ def _upload_checks() -> list[dg.AssetCheckSpec]:
     owners=OWNERS,
     tags={"stage": "extract"},
     kinds={"confluence"},
+    pool=CONFLUENCE_POOL,
     description="The Confluence space of the partition, resolved by key: id, name, homepage.",
 )
 def confluence_spaces(
@@ -122,6 +127,7 @@ def confluence_spaces(
     owners=OWNERS,
     tags={"stage": "extract"},
     kinds={"confluence"},
+    pool=CONFLUENCE_POOL,
     deps=[confluence_spaces],
     description=(
         "Every current page of the space, listed without bodies; bodies of new or changed "
@@ -149,7 +155,10 @@ def confluence_pages(
             "pages_changed": plan.changed,
             "pages_unchanged": plan.unchanged,
             "pages_to_delete": plan.to_delete,
+            "pages_moved_away": plan.moved_away,
             "bodies_fetched": plan.fetched,
+            "fetch_failures": plan.fetch_failed,
+            "listing_skipped": plan.listing_skipped,
             "duration_s": _seconds(step),
             "changed_pages": _preview(plan.preview, plan.new + plan.changed),
         }
@@ -243,6 +252,8 @@ sync_assets = [confluence_spaces, confluence_pages, markdown_documents, llamaclo
 
 sync_job = dg.define_asset_job(
     "confluence_sync",
-    selection=sync_assets,
+    # the reconciliation check reads the whole index: it runs on demand, not in every sync
+    selection=dg.AssetSelection.assets(*sync_assets)
+    - dg.AssetSelection.checks(dg.AssetCheckKey(dg.AssetKey("llamacloud_uploads"), RECONCILE)),
     description="Sync one (index, space) partition: resolve, plan, convert, upload.",
 )

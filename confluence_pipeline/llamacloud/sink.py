@@ -10,6 +10,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
+from typing import Any
 
 import httpx
 import llama_cloud
@@ -201,6 +202,16 @@ class LlamaCloudSink:
             with _deprecated_v1_api():
                 pages = self._client.pipelines.documents.list(pipeline_id, limit=_LIST_PAGE_SIZE)
                 return {document.id for document in pages}
+        except _ERRORS as exc:
+            raise self._error(exc, f"listing documents of pipeline {pipeline_id}") from None
+
+    def list_documents(self, pipeline_id: str) -> dict[str, dict[str, Any]]:
+        """The metadata of every document in the pipeline, by document id (all pages of the
+        paginated list; the API sends texts along, so this costs as much as the index)."""
+        try:
+            with _deprecated_v1_api():
+                pages = self._client.pipelines.documents.list(pipeline_id, limit=_LIST_PAGE_SIZE)
+                return {document.id: dict(document.metadata or {}) for document in pages}
         except _ERRORS as exc:
             raise self._error(exc, f"listing documents of pipeline {pipeline_id}") from None
 
