@@ -19,7 +19,7 @@ OWNERS = ["team:platform"]
 CONFLUENCE_POOL = "confluence"
 """Steps that call Confluence share this Dagster pool, so all runs together stay within what
 the site allows (set its limit in the instance's ``concurrency`` settings)."""
-RECONCILE = "index_matches_space"  # defined in checks.py
+RECONCILE = "index_matches_space"  # the check itself is in checks.py
 FULL_SYNC_TAG = "confluence_pipeline/full"
 ALLOW_MASS_DELETE_TAG = "confluence_pipeline/allow_mass_delete"
 

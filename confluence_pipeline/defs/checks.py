@@ -9,9 +9,8 @@ import dagster as dg
 import pandas as pd
 
 from confluence_pipeline import reconcile, sync
+from confluence_pipeline.defs.assets import RECONCILE
 from confluence_pipeline.defs.resources import ConfluenceResource, LlamaCloudResource, StateResource
-
-RECONCILE = "index_matches_space"
 
 
 @dg.asset_check(
