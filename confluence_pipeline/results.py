@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from confluence_pipeline.confluence.models import Space
+
+PREVIEW_ROWS = 10
+Log = Callable[[str], None]
 
 
 @dataclass

@@ -1,5 +1,6 @@
-"""Pages to staged rows: bodies fetched in parallel batches (a page that cannot be fetched
-fails alone), breadcrumbs taken from the listing, citation metadata for the converter."""
+"""The planning step and its parts: list the space, diff versions with the state, stage the
+bodies of new and changed pages (fetched in parallel batches; a page that cannot be fetched
+fails alone) with breadcrumbs from the listing, and stage the deletion of pages that are gone."""
 
 from __future__ import annotations
 
@@ -7,13 +8,86 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from confluence_pipeline import changes
 from confluence_pipeline.confluence import ConfluenceAuthError, ConfluenceClient, ConfluenceError
 from confluence_pipeline.confluence.models import Page, PageSummary, Space
 from confluence_pipeline.isolation import Breaker, isolate_failures
 from confluence_pipeline.parallel import batched, bounded_map
+from confluence_pipeline.results import PREVIEW_ROWS, Log, PageRow, PlanResult
+from confluence_pipeline.state import Index, StateStore
 
 BODY_BATCH = 250
 FETCH_WORKERS = 4
+
+
+def plan_pages(
+    store: StateStore,
+    client: ConfluenceClient,
+    index: Index,
+    space: Space,
+    *,
+    run_id: int,
+    full: bool = False,
+    log: Log = lambda _msg: None,
+) -> PlanResult:
+    """Lists the space without bodies, stages bodies of new or changed pages and the deletion
+    of pages that are gone; pages moved to another space of the index are handed over to it.
+    With ``full`` every page counts as changed. When a cheap probe shows nothing changed since
+    the last complete sync, the listing is skipped (see :mod:`confluence_pipeline.changes`)."""
+    ledger = store.ledger
+    ledger.clear_staged(index.id, space.key)
+    if not full and changes.unchanged_since_last_sync(store, client, index, space, run_id=run_id):
+        unchanged = ledger.count_synced(index.id, space.key)
+        log(f"{space.key}: unchanged since the last sync ({unchanged} pages), listing skipped")
+        ledger.update_run(run_id, pages_listed=0, pages_unchanged=unchanged)
+        return PlanResult(unchanged=unchanged, listing_skipped=True)
+    known = ledger.known_pages(index.id, space.key)
+    listing = {page.id: page for page in client.iter_pages(space.id)}
+    result = PlanResult(listed=len(listing))
+    log(f"{space.key}: {len(listing)} pages listed, {len(known)} known")
+
+    todo: list[PageSummary] = []
+    for page in listing.values():
+        previous = known.get(page.id)
+        if previous is None:
+            result.new += 1
+        elif full or previous.status != "synced" or previous.version != page.version:
+            result.changed += 1
+        else:
+            result.unchanged += 1
+            continue
+        todo.append(page)
+    result.preview = [PageRow(p.id, p.title, p.version, p.url) for p in todo[:PREVIEW_ROWS]]
+
+    gone = [page_id for page_id in known if page_id not in listing]
+    moved = changes.moved_within_index(store, client, index, space, gone)
+    if moved:
+        ledger.reassign(index.id, moved, space.key)
+        log(f"{space.key}: {len(moved)} pages moved to other spaces of the index")
+    gone = [page_id for page_id in gone if page_id not in moved]
+    ledger.stage(
+        index.id,
+        [staged(page_id, space.key, action="delete", stage="fetched") for page_id in gone],
+    )
+    result.to_delete, result.moved_away = len(gone), len(moved)
+
+    breadcrumbs = Breadcrumbs(listing, space)
+    for pages, failed in fetch_bodies(client, todo, Breaker("Confluence")):
+        rows = [staged_body(page, space, breadcrumbs) for page in pages]
+        rows += [staged_failure(page, space.key, error) for page, error in failed]
+        ledger.stage(index.id, rows)
+        result.fetched += len(pages)
+        result.fetch_failed += len(failed)
+        log(f"{space.key}: fetched {result.fetched}/{len(todo)} changed pages")
+    result.vanished = len(todo) - result.fetched - result.fetch_failed
+    ledger.update_run(
+        run_id,
+        pages_listed=result.listed,
+        pages_new=result.new,
+        pages_changed=result.changed,
+        pages_unchanged=result.unchanged,
+    )
+    return result
 
 
 def fetch_bodies(

@@ -7,32 +7,31 @@ means the next run redoes exactly the unfinished part."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
-from confluence_pipeline import changes, staging, uploads
+from confluence_pipeline import uploads
 from confluence_pipeline.confluence import ConfluenceClient
-from confluence_pipeline.confluence.models import PageSummary, Space
+from confluence_pipeline.confluence.models import Space
 from confluence_pipeline.conversion import ConversionJob, Converter
 from confluence_pipeline.isolation import Breaker, CircuitOpen
 from confluence_pipeline.llamacloud import document_id
 from confluence_pipeline.llamacloud.models import Sink
 from confluence_pipeline.results import (
+    PREVIEW_ROWS,
     ConvertResult,
+    Log,
     PageRow,
-    PlanResult,
     SpaceSyncResult,
     UploadResult,
 )
+from confluence_pipeline.staging import plan_pages
 from confluence_pipeline.state import Connection, Index, StateStore
 
 UPLOAD_BATCH = 100
-PREVIEW_ROWS = 10
 PARALLEL_SPACES = 4
-
-Log = Callable[[str], None]
 
 
 class SyncError(Exception):
@@ -97,76 +96,6 @@ def recorded_space(store: StateStore, index: Index, space_key: str) -> Space:
             f"space {space_key!r} not resolved yet: materialize confluence_spaces first"
         )
     return Space(id=row.space_id, key=row.key, name=row.name, homepage_id=row.homepage_id)
-
-
-def plan_pages(
-    store: StateStore,
-    client: ConfluenceClient,
-    index: Index,
-    space: Space,
-    *,
-    run_id: int,
-    full: bool = False,
-    log: Log = lambda _msg: None,
-) -> PlanResult:
-    """Lists the space without bodies, stages bodies of new or changed pages and the deletion
-    of pages that are gone; pages moved to another space of the index are handed over to it.
-    With ``full`` every page counts as changed. When a cheap probe shows nothing changed since
-    the last complete sync, the listing is skipped (see :mod:`confluence_pipeline.changes`)."""
-    ledger = store.ledger
-    ledger.clear_staged(index.id, space.key)
-    if not full and changes.unchanged_since_last_sync(store, client, index, space, run_id=run_id):
-        unchanged = ledger.count_synced(index.id, space.key)
-        log(f"{space.key}: unchanged since the last sync ({unchanged} pages), listing skipped")
-        ledger.update_run(run_id, pages_listed=0, pages_unchanged=unchanged)
-        return PlanResult(unchanged=unchanged, listing_skipped=True)
-    known = ledger.known_pages(index.id, space.key)
-    listing = {page.id: page for page in client.iter_pages(space.id)}
-    result = PlanResult(listed=len(listing))
-    log(f"{space.key}: {len(listing)} pages listed, {len(known)} known")
-
-    todo: list[PageSummary] = []
-    for page in listing.values():
-        previous = known.get(page.id)
-        if previous is None:
-            result.new += 1
-        elif full or previous.status != "synced" or previous.version != page.version:
-            result.changed += 1
-        else:
-            result.unchanged += 1
-            continue
-        todo.append(page)
-    result.preview = [PageRow(p.id, p.title, p.version, p.url) for p in todo[:PREVIEW_ROWS]]
-
-    gone = [page_id for page_id in known if page_id not in listing]
-    moved = changes.moved_within_index(store, client, index, space, gone)
-    if moved:
-        ledger.reassign(index.id, moved, space.key)
-        log(f"{space.key}: {len(moved)} pages moved to other spaces of the index")
-    gone = [page_id for page_id in gone if page_id not in moved]
-    ledger.stage(
-        index.id,
-        [staging.staged(page_id, space.key, action="delete", stage="fetched") for page_id in gone],
-    )
-    result.to_delete, result.moved_away = len(gone), len(moved)
-
-    breadcrumbs = staging.Breadcrumbs(listing, space)
-    for pages, failed in staging.fetch_bodies(client, todo, Breaker("Confluence")):
-        rows = [staging.staged_body(page, space, breadcrumbs) for page in pages]
-        rows += [staging.staged_failure(page, space.key, error) for page, error in failed]
-        ledger.stage(index.id, rows)
-        result.fetched += len(pages)
-        result.fetch_failed += len(failed)
-        log(f"{space.key}: fetched {result.fetched}/{len(todo)} changed pages")
-    result.vanished = len(todo) - result.fetched - result.fetch_failed
-    ledger.update_run(
-        run_id,
-        pages_listed=result.listed,
-        pages_new=result.new,
-        pages_changed=result.changed,
-        pages_unchanged=result.unchanged,
-    )
-    return result
 
 
 def convert_pages(
