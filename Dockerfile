@@ -1,0 +1,40 @@
+# syntax=docker/dockerfile:1
+# One image for the three processes of a Dagster deployment (deploy/compose.yaml, and the
+# Helm chart of deploy/KUBERNETES.md); the command picks the process:
+#   user code (default)  dagster code-server start -h 0.0.0.0 -p 4000 -m confluence_pipeline.definitions
+#   webserver            dagster-webserver -h 0.0.0.0 -p 3000 -w /opt/dagster/dagster_home/workspace.yaml
+#   daemon               dagster-daemon run -w /opt/dagster/dagster_home/workspace.yaml
+# Secrets (SECRET_KEY, LLAMA_CLOUD_API_KEY, DAGSTER_POSTGRES_PASSWORD, ...) come from the
+# environment at run time; none is baked into the image.
+FROM python:3.11.14-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DAGSTER_HOME=/opt/dagster/dagster_home
+
+RUN groupadd --system --gid 10001 dagster \
+    && useradd --system --uid 10001 --gid dagster --home-dir /opt/dagster --create-home \
+        --shell /usr/sbin/nologin dagster \
+    && mkdir -p /opt/dagster/dagster_home/storage \
+    && chown -R dagster:dagster /opt/dagster/dagster_home
+
+WORKDIR /opt/dagster/app
+
+# Dependencies first, pinned by the lock: this layer changes only with deploy/requirements.txt.
+COPY deploy/requirements.txt deploy/requirements.txt
+RUN pip install --no-cache-dir --requirement deploy/requirements.txt
+
+# The package itself, from this repository, without re-resolving its dependencies; pip check
+# fails the build if the lock misses one.
+COPY pyproject.toml setup.cfg README.md ./
+COPY confluence_pipeline ./confluence_pipeline
+RUN pip install --no-cache-dir --no-deps . \
+    && pip check
+
+COPY deploy/dagster.yaml deploy/workspace.yaml /opt/dagster/dagster_home/
+
+USER dagster:dagster
+EXPOSE 3000 4000
+CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "confluence_pipeline.definitions"]
