@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_HOME := $(CURDIR)/.demo
 
-.PHONY: install chromium test lint format demo dev sandbox validate clean bench-peers
+.PHONY: install chromium test lint format demo dev sandbox validate clean deploy-local lock screenshots bench-peers
 
 install: $(STAMP)
 
@@ -44,6 +44,24 @@ dev: install
 
 sandbox: install
 	$(BIN)/confluence-pipeline sandbox
+
+# A local deployment: webserver + daemon on the PostgreSQL-backed instance of deploy/dagster.yaml
+# (DAGSTER_POSTGRES_* default to the server on 127.0.0.1:5432; SECRET_KEY must be set).
+deploy-local: install
+	deploy/local.sh
+
+# deploy/requirements.txt, the Docker image's pinned dependencies: a fresh install of the package.
+lock:
+	tmp=$$(mktemp -d) && $(PYTHON) -m venv $$tmp && \
+	$$tmp/bin/python -m pip install --quiet --upgrade pip && \
+	$$tmp/bin/python -m pip install --quiet . && \
+	{ sed -n '1,2p' deploy/requirements.txt; \
+	  $$tmp/bin/python -m pip freeze --exclude confluence_pipeline; } > $$tmp/requirements.txt && \
+	mv $$tmp/requirements.txt deploy/requirements.txt && rm -rf $$tmp
+
+# The README's screenshots of the Dagster UI, taken by the browser tests (in file order).
+screenshots: install chromium
+	CONFLUENCE_PIPELINE_SCREENSHOTS=docs $(BIN)/pytest -q -p no:xdist confluence_pipeline_tests/test_ui.py
 
 # The peers of benchmarks/peers.py need llama-cloud<2 (this project pins 2.19): the `bench`
 # extra goes alone into a venv of its own; the benchmark itself runs from .venv.
