@@ -50,11 +50,11 @@ sandbox: install
 deploy-local: install
 	deploy/local.sh
 
-# deploy/requirements.txt, the Docker image's pinned dependencies: a fresh install of the package.
+# deploy/requirements.txt, the Docker image's pinned dependencies: requirements.in, fresh.
 lock:
 	tmp=$$(mktemp -d) && $(PYTHON) -m venv $$tmp && \
 	$$tmp/bin/python -m pip install --quiet --upgrade pip && \
-	$$tmp/bin/python -m pip install --quiet . && \
+	$$tmp/bin/python -m pip install --quiet --requirement deploy/requirements.in && \
 	{ sed -n '1,2p' deploy/requirements.txt; \
 	  $$tmp/bin/python -m pip freeze --exclude confluence_pipeline; } > $$tmp/requirements.txt && \
 	mv $$tmp/requirements.txt deploy/requirements.txt && rm -rf $$tmp

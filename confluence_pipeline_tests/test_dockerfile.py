@@ -90,12 +90,18 @@ def test_the_lock_pins_every_dependency_the_package_declares() -> None:
         assert version and re.fullmatch(r"[\w.+!-]+", version), f"not pinned: {pin}"
         versions[canonicalize_name(name)] = version
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    extra = (ROOT / "deploy" / "requirements.in").read_text().splitlines()
+    declared += [line for line in extra if "==" in line and not line.startswith("#")]
     for requirement in map(Requirement, declared):
         pinned = versions.get(canonicalize_name(requirement.name))
         assert pinned is not None, f"{requirement.name} is missing: run `make lock`"
         assert requirement.specifier.contains(pinned, prereleases=True), (
             f"{requirement} but the lock has {pinned}: run `make lock`"
         )
+    # Dagster's libraries are released together with dagster: one version line for all
+    assert versions["dagster-k8s"] == versions["dagster-postgres"]
+    core = {name: v for name, v in versions.items() if name.startswith("dagster") and v[0] == "1"}
+    assert len(set(core.values())) == 1, core
 
 
 def test_compose_runs_one_image_three_ways_with_secrets_from_the_environment() -> None:
@@ -183,11 +189,11 @@ def test_the_image_install_steps_give_working_entry_points(tmp_path: Path) -> No
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "PYTHONPATH"))}
     env["DAGSTER_HOME"] = str(home)
     bin_dir = venv / "bin"
-    where = _run(
-        [str(bin_dir / "python"), "-c", "import confluence_pipeline as p; print(p.__file__)"],
-        home,
-        env,
-    )
+
+    def python(code: str) -> subprocess.CompletedProcess[str]:
+        return _run([str(bin_dir / "python"), "-c", code], home, env)
+
+    where = python("import confluence_pipeline as p; print(p.__file__)")
     assert where.stdout.startswith(str(venv)), where.stdout + where.stderr
     for command in [_cmd()] + [COMPOSE["services"][name]["command"] for name in APP_SERVICES]:
         first_option = next(i for i, word in enumerate(command) if word.startswith("-"))
@@ -197,9 +203,10 @@ def test_the_image_install_steps_give_working_entry_points(tmp_path: Path) -> No
     module = ["-m", "confluence_pipeline.definitions"]
     validated = _run([str(bin_dir / "dagster"), "definitions", "validate", *module], home, env)
     assert validated.returncode == 0, validated.stderr[-3000:]
-    open_state = (
-        "from confluence_pipeline.state import StateStore as S; S.open('sqlite:///s.db', 'k')"
+    k8s = python("from dagster_k8s import K8sRunLauncher")  # run pods load the launcher
+    assert k8s.returncode == 0, k8s.stderr[-2000:]
+    migrated = python(
+        "from confluence_pipeline.state import StateStore; StateStore.open('sqlite:///s.db', 'k')"
     )
-    migrated = _run([str(bin_dir / "python"), "-c", open_state], home, env)
     assert migrated.returncode == 0, migrated.stderr[-3000:]  # migrations ship in the package
     assert (image / "opt/dagster/dagster_home/dagster.yaml").exists()
