@@ -1,6 +1,7 @@
 """The Docker image without a Docker engine: the Dockerfile passes a hadolint-like lint, the
-compose file runs it three ways with secrets from the environment, and the Dockerfile's own
-install steps, replayed in a fresh venv, give working Dagster entry points."""
+compose file runs it three ways with secrets from the environment, the Helm values agree with
+the instance config and the image, and the Dockerfile's own install steps, replayed in a fresh
+venv, give working Dagster entry points."""
 
 from __future__ import annotations
 
@@ -210,3 +211,28 @@ def test_the_image_install_steps_give_working_entry_points(tmp_path: Path) -> No
     )
     assert migrated.returncode == 0, migrated.stderr[-3000:]  # migrations ship in the package
     assert (image / "opt/dagster/dagster_home/dagster.yaml").exists()
+
+
+def test_helm_values_carry_the_instance_limits_the_image_and_no_secrets() -> None:
+    values = yaml.safe_load((ROOT / "deploy" / "helm-values.yaml").read_text())
+    instance = yaml.safe_load((ROOT / "deploy" / "dagster.yaml").read_text())
+    runs, pools = instance["concurrency"]["runs"], instance["concurrency"]["pools"]
+    chart = values["concurrency"]
+    assert chart["enabled"] is True
+    assert chart["runs"]["tagConcurrencyLimits"] == runs["tag_concurrency_limits"]
+    assert chart["runs"]["maxConcurrentRuns"] == runs["max_concurrent_runs"]
+    assert (chart["pools"]["defaultLimit"], chart["pools"]["granularity"]) == (
+        pools["default_limit"],
+        pools["granularity"],
+    )
+    scheme = instance["storage"]["postgres"]["postgres_db"]["scheme"]
+    assert values["postgresql"]["postgresqlScheme"] == scheme
+    [deployment] = values["dagster-user-deployments"]["deployments"]
+    args = deployment["codeServerArgs"]
+    assert " ".join(args) in " ".join(_cmd())  # the module the image serves
+    uid = re.search(r"useradd [^\n]*--uid (\d+)", DOCKERFILE)
+    assert uid and deployment["podSecurityContext"]["runAsUser"] == int(uid.group(1))
+    assert values["runLauncher"]["type"] == "K8sRunLauncher"
+    assert "confluence-pipeline" in [s["name"] for s in deployment["envSecrets"]]
+    literal = [key for key in deployment["env"] if re.search(r"KEY|SECRET|TOKEN|PASSWORD", key)]
+    assert literal == [] and "postgresqlPassword" not in values["postgresql"]
