@@ -45,11 +45,11 @@ def unchanged_since_last_sync(
     if set(statuses) - {"synced"}:
         return False
     try:
-        latest = client.latest_page(space.id)
         count = client.count_pages(space.key)
+        if count != statuses.get("synced", 0):
+            return False
+        latest = client.latest_page(space.id)
     except ConfluenceError:
-        return False
-    if count != statuses.get("synced", 0):
         return False
     if latest is None:
         return count == 0

@@ -60,7 +60,18 @@ def plan_pages(
     result.preview = [PageRow(p.id, p.title, p.version, p.url) for p in todo[:PREVIEW_ROWS]]
 
     gone = [page_id for page_id in known if page_id not in listing]
-    moved = changes.moved_within_index(store, client, index, space, gone)
+    with ThreadPoolExecutor(1, thread_name_prefix="locate") as locate:  # while bodies come
+        moving = locate.submit(changes.moved_within_index, store, client, index, space, gone)
+        breadcrumbs = Breadcrumbs(listing, space)
+        for pages, failed in fetch_bodies(client, todo, Breaker("Confluence")):
+            rows = [staged_body(page, space, breadcrumbs) for page in pages]
+            rows += [staged_failure(page, space.key, error) for page, error in failed]
+            ledger.stage(index.id, rows)
+            result.fetched += len(pages)
+            result.fetch_failed += len(failed)
+            log(f"{space.key}: fetched {result.fetched}/{len(todo)} changed pages")
+        moved = moving.result()
+    result.vanished = len(todo) - result.fetched - result.fetch_failed
     if moved:
         ledger.reassign(index.id, moved, space.key)
         log(f"{space.key}: {len(moved)} pages moved to other spaces of the index")
@@ -70,16 +81,6 @@ def plan_pages(
         [staged(page_id, space.key, action="delete", stage="fetched") for page_id in gone],
     )
     result.to_delete, result.moved_away = len(gone), len(moved)
-
-    breadcrumbs = Breadcrumbs(listing, space)
-    for pages, failed in fetch_bodies(client, todo, Breaker("Confluence")):
-        rows = [staged_body(page, space, breadcrumbs) for page in pages]
-        rows += [staged_failure(page, space.key, error) for page, error in failed]
-        ledger.stage(index.id, rows)
-        result.fetched += len(pages)
-        result.fetch_failed += len(failed)
-        log(f"{space.key}: fetched {result.fetched}/{len(todo)} changed pages")
-    result.vanished = len(todo) - result.fetched - result.fetch_failed
     ledger.update_run(
         run_id,
         pages_listed=result.listed,

@@ -31,7 +31,8 @@ from confluence_pipeline.staging import plan_pages
 from confluence_pipeline.state import Connection, Index, StateStore
 
 UPLOAD_BATCH = 100
-PARALLEL_SPACES = 4
+PARALLEL_SPACES = 8
+"""Spaces synced at once by ``sync_spaces``; the client caps requests in flight anyway."""
 
 
 class SyncError(Exception):

@@ -3,6 +3,7 @@ the document that caused it, and a breaker that stops the run when LlamaCloud is
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -15,7 +16,9 @@ from confluence_pipeline.parallel import batched, bounded_map
 from confluence_pipeline.state import AcceptedPage
 
 WORKERS = 4
-"""Upsert (or delete) requests of one space in flight at once."""
+"""Upsert requests of one space in flight at once."""
+DELETE_WORKERS = 8
+"""Delete requests of one space in flight at once (the API deletes one document per call)."""
 DELETE_BATCH = 25
 
 Failure = tuple[str, str, str, str]
@@ -50,9 +53,9 @@ def upsert_batches(
 def delete_documents(
     sink: Sink, pipeline_id: str, scope: str, gone: list[tuple[str, str]], breaker: Breaker
 ) -> Iterator[Outcome]:
-    """Deletes the documents of ``(page_id, space_key)`` pairs, ``WORKERS`` requests at a
+    """Deletes the documents of ``(page_id, space_key)`` pairs, ``DELETE_WORKERS`` requests at a
     time; yields per batch the page ids whose document is gone and the failures."""
-    with ThreadPoolExecutor(WORKERS, thread_name_prefix="delete") as pool:
+    with ThreadPoolExecutor(DELETE_WORKERS, thread_name_prefix="delete") as pool:
 
         def delete(batch: list[tuple[str, str]]) -> Outcome:
             def attempt(chunk: list[tuple[str, str]]) -> list[str]:
@@ -68,7 +71,8 @@ def delete_documents(
             ]
             return Outcome([page_id for ids in done for page_id in ids], failures)
 
-        yield from bounded_map(pool, delete, batched(gone, DELETE_BATCH), in_flight=WORKERS)
+        size = min(DELETE_BATCH, max(1, math.ceil(len(gone) / DELETE_WORKERS)))  # all busy
+        yield from bounded_map(pool, delete, batched(gone, size), in_flight=DELETE_WORKERS)
 
 
 def _upsert_batch(

@@ -35,7 +35,7 @@ def _kill_points(world: World) -> dict[str, Callable[[], bool]]:
         return lambda: world.wiki.stats()["requests_by_route"].get(name, 0)
 
     return {
-        "planning": grew(route("GET /wiki/api/v2/spaces/{id}/pages"), 3),
+        "planning": grew(route("GET /wiki/api/v2/spaces/{id}/pages"), 1),
         "fetching": grew(route("GET /wiki/api/v2/pages"), 1),
         "uploading": grew(lambda: world.cloud.stats()["documents_upserted"], 100),
         "deleting": grew(lambda: world.cloud.stats()["documents_deleted"], 3),
