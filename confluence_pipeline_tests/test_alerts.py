@@ -94,8 +94,9 @@ def test_failed_run_posts_index_space_link_and_error(
     [body] = receiver.bodies
     assert body["index"] == "docs" and body["space"] == "OTHER"
     assert body["run_url"] == f"https://dagster.example.com/runs/{result.run_id}"
-    assert body["error"].startswith("confluence_spaces: ")
-    assert "space 'OTHER' is not configured for index 'docs'" in body["error"]
+    assert body["error"].startswith(
+        "confluence_spaces: space 'OTHER' is not configured for index 'docs'"
+    )
     assert body["run_url"] in body["text"]
     assert API_KEY not in str(body) and "test-secret-key" not in str(body)
 
@@ -153,6 +154,25 @@ def test_a_refusing_webhook_fails_the_tick_without_revealing_its_url(
 
     assert "HTTP 500" in str(raised.value)
     assert "not-a-real-token" not in str(raised.value)
+
+
+def test_an_unexpected_exception_is_named_by_class_with_secrets_masked(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LLAMA_CLOUD_API_KEY", "llx-very-secret")
+
+    @dg.op
+    def explode() -> None:
+        raise ValueError("LlamaCloud refused key llx-very-secret")
+
+    job = dg.GraphDefinition(name="exploding", node_defs=[explode]).to_job()
+    with dg.instance_for_test() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        _evaluate(instance, result, AlertWebhookResource(url=receiver.url))
+
+    [body] = receiver.bodies
+    assert body["error"] == "explode: ValueError: LlamaCloud refused key ***"
+    assert (body["index"], body["space"], body["job"]) == (None, None, "exploding")
 
 
 def test_secret_values_are_masked_in_error_text(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Protocol
 
 import dagster as dg
 import httpx
@@ -75,12 +75,30 @@ def run_partition(tags: dict[str, str]) -> tuple[str | None, str | None]:
 
 
 def failure_error(context: dg.RunFailureSensorContext) -> str:
-    """The first failed step and the first line of its error, else the run's failure message."""
+    """``<step>: <what went wrong>`` for the first failed step (a ``dg.Failure`` by its message
+    alone, any other exception as ``Class: message``), else the run's failure message."""
     for event in context.get_step_failure_events():
         error = event.step_failure_data.error
         if error is not None:
-            return f"{event.step_key}: {_first_line(error.message)}"
+            return f"{event.step_key}: {_describe(error)}"
     return _first_line(context.failure_event.message or "run failed")
+
+
+class _ErrorInfo(Protocol):  # the fields used of Dagster's SerializableErrorInfo
+    @property
+    def cls_name(self) -> str | None: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def cause(self) -> _ErrorInfo | None: ...
+
+
+def _describe(error: _ErrorInfo) -> str:
+    while error.cls_name == "DagsterExecutionStepExecutionError" and error.cause is not None:
+        error = error.cause  # the user code's own exception
+    first = _first_line(error.message)  # "<module>.<Class>: <message>"
+    message = first.split(f"{error.cls_name}: ", 1)[-1]
+    return message if error.cls_name == "Failure" else f"{error.cls_name}: {message}"
 
 
 def failure_message(
