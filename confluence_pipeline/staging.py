@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from confluence_pipeline import changes
+from confluence_pipeline import allocator, changes
 from confluence_pipeline.confluence import ConfluenceAuthError, ConfluenceClient, ConfluenceError
 from confluence_pipeline.confluence.models import Page, PageSummary, Space
 from confluence_pipeline.isolation import Breaker, isolate_failures
@@ -34,6 +34,7 @@ def plan_pages(
     of pages that are gone; pages moved to another space of the index are handed over to it.
     With ``full`` every page counts as changed. When a cheap probe shows nothing changed since
     the last complete sync, the listing is skipped (see :mod:`confluence_pipeline.changes`)."""
+    allocator.tune()
     ledger = store.ledger
     ledger.clear_staged(index.id, space.key)
     if not full and changes.unchanged_since_last_sync(store, client, index, space, run_id=run_id):

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
-from confluence_pipeline import uploads
+from confluence_pipeline import allocator, uploads
 from confluence_pipeline.confluence import ConfluenceClient
 from confluence_pipeline.confluence.models import Space
 from confluence_pipeline.conversion import ConversionJob, Converter
@@ -103,6 +103,7 @@ def convert_pages(
     store: StateStore, index: Index, space_key: str, *, log: Log = lambda _msg: None
 ) -> ConvertResult:
     """Converts every fetched page of the space to a Markdown document."""
+    allocator.tune()
     ledger = store.ledger
     expected = ledger.count_staged(index.id, space_key).get(("upsert", "fetched"), 0)
     result = ConvertResult()
@@ -147,6 +148,7 @@ def upload_documents(
     accepted, and closes the sync run. A document LlamaCloud keeps refusing is recorded failed
     (the next run retries it); when LlamaCloud keeps failing altogether the run stops with a
     :class:`SyncError` and the next run picks up where it stopped."""
+    allocator.tune()
     ledger = store.ledger
     connection = store.registry.connection_by_id(_connection_id(index))
     scope = site_id(connection)
@@ -290,6 +292,7 @@ def sync_spaces(
     """Syncs several spaces of an index, ``parallel`` at a time, without Dagster (the client
     caps the requests in flight to the site; conversions share one process pool). A space that
     fails does not stop the others: its exception is returned in its place."""
+    allocator.tune()
     if index.pipeline_id is None:
         pipeline_id = sink.ensure_pipeline(index.pipeline_name)
         index = store.registry.update_index(index.name, pipeline_id=pipeline_id)
