@@ -1,0 +1,86 @@
+"""The sync benchmark's table and its verdict on each target of issue #6."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks.harness import COLUMNS, Measurement, print_table
+
+Row = tuple[Measurement, dict[str, Any]]
+EXTRA_COLUMNS = ["sync s", "tree MB"]
+
+
+def _cells(row: Row) -> list[object]:
+    measurement, extra = row
+    return [*measurement.row(), f"{extra['sync_seconds']:.2f}", f"{extra['tree_mb']:.0f}"]
+
+
+def _find(rows: Sequence[Row], contender: str, phase_start: str) -> Row:
+    return next(
+        r for r in rows if r[0].contender == contender and r[0].phase.startswith(phase_start)
+    )
+
+
+def print_report(
+    rows: Sequence[Row],
+    big: Row | None,
+    *,
+    pages: int,
+    listing_bound: int,
+    json_path: Path | None = None,
+) -> None:
+    """Prints every measurement, then each target with its figure and PASS/MISS."""
+    table = [*rows, *([big] if big else [])]
+    print()
+    print_table([*COLUMNS, *EXTRA_COLUMNS], [_cells(row) for row in table])
+
+    full, base_full = _find(rows, "pipeline", "full")[0], _find(rows, "baseline", "full")[0]
+    noop, base_noop = _find(rows, "pipeline", "no-op")[0], _find(rows, "baseline", "no-op")[0]
+    change = _find(rows, "pipeline", "1%")[0]
+    speedup = base_full.seconds / full.seconds
+    noop_bytes = max(noop.counters["confluence_bytes"], 1)
+    byte_ratio = base_noop.counters["confluence_bytes"] / noop_bytes
+    checks = [
+        ("full sync >= 10x faster than the baseline", f"{speedup:.1f}x", speedup >= 10),
+        (
+            f"no-op: <= {listing_bound} Confluence requests",
+            str(noop.counters["confluence_requests"]),
+            noop.counters["confluence_requests"] <= listing_bound,
+        ),
+        (
+            "no-op: zero uploads",
+            str(noop.counters["documents_upserted"]),
+            noop.counters["documents_upserted"] == 0,
+        ),
+        ("no-op: >= 50x fewer bytes than the baseline", f"{byte_ratio:.0f}x", byte_ratio >= 50),
+        (
+            "1% change sync < 10% of the full sync",
+            f"{change.seconds / full.seconds:.1%}",
+            change.seconds < 0.1 * full.seconds,
+        ),
+    ]
+    if big is not None:
+        small_rss, big_rss = full.peak_rss_mb, big[0].peak_rss_mb
+        big_tree = big[1]["tree_mb"]
+        checks += [
+            (
+                "peak RSS < 400 MB at the big run (largest process / whole tree)",
+                f"{big_rss:.0f} / {big_tree:.0f} MB",
+                big_rss < 400,
+            ),
+            (
+                f"RSS grows less than linearly ({pages} -> 5x pages)",
+                f"{small_rss:.0f} -> {big_rss:.0f} MB ({big_rss / small_rss:.1f}x)",
+                big_rss / small_rss < 5,
+            ),
+        ]
+    print()
+    print_table(
+        ["target", "measured", "verdict"], [[t, m, "PASS" if ok else "MISS"] for t, m, ok in checks]
+    )
+    if json_path is not None:
+        data = [{**vars(m), **extra} for m, extra in table]
+        json_path.write_text(json.dumps({"rows": data, "checks": checks}, indent=2))
