@@ -168,14 +168,14 @@ def upload_documents(
         index.id, space_key, action="upsert", stage="converted", batch_size=UPLOAD_BATCH
     )
     announced = _announced(store, index, scope, converted)
-    for batch, outcome in uploads.upsert_batches(sink, pipeline_id, scope, announced, breaker):
+    for sent, outcome in uploads.upsert_batches(sink, pipeline_id, scope, announced, breaker):
         ledger.record_accepted(index.id, outcome.done)
         _record_failures(store, index, outcome.failures, result)
         result.uploaded += len(outcome.done)
         room = PREVIEW_ROWS - len(result.preview)
         result.preview.extend(
             PageRow(r.page_id, r.title, r.version, r.page_metadata.get("url", ""))
-            for r in batch[: max(room, 0)]
+            for r in sent[: max(room, 0)]
         )
         log(f"{space_key}: uploaded {result.uploaded} documents")
 

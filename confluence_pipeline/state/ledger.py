@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -261,7 +261,7 @@ class Ledger(RunHistory):
         the storage body is dropped once converted."""
         if not updates:
             return
-        table = StagedPage.__table__
+        table = cast(Table, StagedPage.__table__)
         fields = ("stage", "markdown", "content_hash", "error")
         rows = [{"row_id": u["id"], **{f: u.get(f) for f in fields}} for u in updates]
         statement = (
