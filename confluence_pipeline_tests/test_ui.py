@@ -28,6 +28,8 @@ TOKEN = "sandbox-token"
 ASSETS = ("confluence_spaces", "confluence_pages", "markdown_documents", "llamacloud_uploads")
 LOCATION_NAME = "{ workspaceOrError { ... on Workspace { locationEntries { name } } } }"
 RUN_TIMEOUT_MS = 240_000
+UI_TIMEOUT_MS = 60_000
+LAUNCH_TIMEOUT_MS = 120_000  # the webserver asks the code server to start the run
 # No daemon here: runs launched from the UI go straight to the default run launcher.
 INSTANCE_YAML = """\
 telemetry:
@@ -84,7 +86,8 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
 @pytest.fixture
 def page(browser_page: Any) -> Page:
     browser_page.set_viewport_size({"width": 1400, "height": 900})
-    browser_page.set_default_timeout(60_000)
+    browser_page.set_default_timeout(UI_TIMEOUT_MS)
+    expect.set_options(timeout=UI_TIMEOUT_MS)  # a loaded machine renders slowly
     return browser_page  # type: ignore[no-any-return]
 
 
@@ -109,7 +112,8 @@ def _launch_from_the_ui(page: Page, console: Console, index: str, space: str) ->
     expect(dialog).to_contain_text("1 partition")
     dialog.get_by_role("button", name="Launch 1 run").click()
     view = page.get_by_role("link", name="View", exact=True)
-    expect(view).to_have_attribute("href", re.compile(r"^/runs/[0-9a-f-]{36}$"))
+    run_path = re.compile(r"^/runs/[0-9a-f-]{36}$")
+    expect(view).to_have_attribute("href", run_path, timeout=LAUNCH_TIMEOUT_MS)
     return str(view.get_attribute("href"))
 
 
