@@ -87,7 +87,9 @@ def test_deploy_instance_keeps_everything_in_postgres_with_partition_and_pool_li
             "PostgresScheduleStorage",
         ]
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
-        limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+        queue = instance.get_concurrency_config().run_queue_config
+        assert queue is not None
+        limits = queue.tag_concurrency_limits
         per_partition = {"value": {"applyLimitPerUniqueValue": True}, "limit": 1}
         assert {"key": "dagster/partition", **per_partition} in limits
         assert {"key": "confluence_pipeline/partition", **per_partition} in limits
@@ -143,7 +145,7 @@ def _finished(
     instance: dg.DagsterInstance, tags: dict[str, str], count: int
 ) -> list[dg.RunRecord] | None:
     """The runs with ``tags`` once there are ``count`` of them and all have finished."""
-    records = instance.get_run_records(dg.RunsFilter(tags=tags))
+    records = list(instance.get_run_records(dg.RunsFilter(tags=tags)))
     done = [r for r in records if r.dagster_run.is_finished]
     return records if len(records) >= count and len(done) == len(records) else None
 

@@ -85,7 +85,7 @@ def test_dockerignore_keeps_secrets_caches_and_tests_out_of_the_context() -> Non
 def test_the_lock_pins_every_dependency_the_package_declares() -> None:
     lines = (ROOT / "deploy" / "requirements.txt").read_text().splitlines()
     pins = [line for line in lines if line and not line.startswith("#")]
-    versions = {}
+    versions: dict[str, str] = {}
     for pin in pins:
         name, _, version = pin.partition("==")
         assert version and re.fullmatch(r"[\w.+!-]+", version), f"not pinned: {pin}"
