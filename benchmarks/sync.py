@@ -192,7 +192,15 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--memory-pages", type=int, default=50_000, help="0 skips the run")
     parser.add_argument("--json", type=Path, help="also write the rows to this file")
+    parser.add_argument("--report", type=Path, help="only print the report of a --json file")
     args = parser.parse_args()
+    if args.report:
+        from benchmarks.report import load, print_report
+
+        rows, big = load(args.report)
+        bound = args.spaces * (math.ceil(args.pages / args.spaces / 250) + 2)
+        print_report(rows, big, pages=args.pages, listing_bound=bound)
+        return
     if args.quick:
         args.pages, args.memory_pages = 500, 2_500
 
