@@ -7,7 +7,7 @@ and 0.5 % trashed. Then a memory run: the pipeline's full sync at 5x the pages.
     .venv/bin/python benchmarks/sync.py            # 10,000 pages in 5 spaces, then 50,000
     .venv/bin/python benchmarks/sync.py --quick    # 500 pages, then 2,500: a smoke run
 
-The pipeline runs :func:`confluence_pipeline.sync.sync_spaces` (what each Dagster run does,
+The pipeline runs :func:`confluence_pipeline.sync.run.sync_spaces` (what each Dagster run does,
 spaces in parallel as a Dagster deployment runs partitions, without the orchestrator's own
 start-up). The baseline (:mod:`benchmarks.sync_baseline`) lists pages with bodies one request
 after the other, converts each with plain ``markdownify``, upserts one document per request
@@ -56,11 +56,13 @@ def _contender(argv: list[str]) -> None:
 def _run_pipeline(state_url: str, wiki_url: str, cloud_url: str) -> float:
     import time
 
-    from confluence_pipeline import sync
     from confluence_pipeline.confluence import ConfluenceClient, basic_auth
     from confluence_pipeline.llamacloud import LlamaCloudSink
+    from confluence_pipeline.runtime import allocator
     from confluence_pipeline.state import StateStore
+    from confluence_pipeline.sync.run import sync_spaces
 
+    allocator.tune()
     started = time.perf_counter()
     store = StateStore.open(state_url, SECRET)
     index = store.registry.get_index(INDEX)
@@ -68,7 +70,7 @@ def _run_pipeline(state_url: str, wiki_url: str, cloud_url: str) -> float:
         ConfluenceClient(wiki_url, basic_auth(EMAIL, TOKEN)) as client,
         LlamaCloudSink(API_KEY, PROJECT, base_url=cloud_url) as sink,
     ):
-        results = sync.sync_spaces(store, client, sink, index, index.spaces)
+        results = sync_spaces(store, client, sink, index, index.spaces)
     failed = {key: str(r) for key, r in results.items() if isinstance(r, Exception)}
     if failed:
         raise SystemExit(f"pipeline failed: {failed}")

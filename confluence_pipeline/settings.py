@@ -6,10 +6,12 @@ import os
 import secrets
 from pathlib import Path
 
+from confluence_pipeline.errors import PipelineError
+
 DEFAULT_SECRET = "change-this-in-production"
 
 
-class SettingsError(Exception):
+class SettingsError(PipelineError):
     """A setting is missing or invalid; the message says which and how to fix it."""
 
 

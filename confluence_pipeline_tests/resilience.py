@@ -15,9 +15,11 @@ from typing import Any
 
 import httpx
 
-from confluence_pipeline import sync
 from confluence_pipeline.confluence import ConfluenceClient, RetryPolicy, basic_auth
 from confluence_pipeline.llamacloud import LlamaCloudSink, document_id
+from confluence_pipeline.sync.results import SpaceSyncResult
+from confluence_pipeline.sync.run import sync_spaces
+from confluence_pipeline.sync.spaces import site_id
 from confluence_pipeline_tests.world import API_KEY, EMAIL, PROJECT, TOKEN, World
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,12 +46,10 @@ def set_faults(url: str, **settings: Any) -> dict[str, Any]:
     return dict(response.raise_for_status().json())
 
 
-def sync_all(world: World, **options: Any) -> dict[str, sync.SpaceSyncResult | Exception]:
+def sync_all(world: World, **options: Any) -> dict[str, SpaceSyncResult | Exception]:
     """Every space of the ``docs`` index, in parallel, with fast-failing clients."""
     with fast_client(world.wiki_url) as client, fast_sink(world.cloud_url) as sink:
-        return sync.sync_spaces(
-            world.store, client, sink, world.index(), world.space_keys, **options
-        )
+        return sync_spaces(world.store, client, sink, world.index(), world.space_keys, **options)
 
 
 def current_pages(world: World) -> dict[str, tuple[str, int]]:
@@ -69,7 +69,7 @@ def assert_index_exact(world: World, markers: dict[str, str] | None = None) -> N
     expected = current_pages(world)
     index = world.index()
     assert index.connection_id is not None
-    scope = sync.site_id(world.store.registry.connection_by_id(index.connection_id))
+    scope = site_id(world.store.registry.connection_by_id(index.connection_id))
     documents = world.documents()
     by_page: dict[str, dict[str, Any]] = {}
     for doc_id, doc in documents.items():

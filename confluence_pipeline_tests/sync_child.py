@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import sys
 
-from confluence_pipeline import sync
 from confluence_pipeline.state import StateStore
+from confluence_pipeline.sync.run import sync_spaces
 from confluence_pipeline_tests.resilience import SECRET, fast_client, fast_sink
 
 
@@ -17,7 +17,7 @@ def main(argv: list[str]) -> int:
     try:
         with fast_client(wiki_url) as client, fast_sink(cloud_url) as sink:
             index = store.registry.get_index("docs")
-            results = sync.sync_spaces(store, client, sink, index, spaces.split(","))
+            results = sync_spaces(store, client, sink, index, spaces.split(","))
     finally:
         store.close()
     failed = {key: result for key, result in results.items() if isinstance(result, Exception)}

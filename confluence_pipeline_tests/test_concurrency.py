@@ -9,8 +9,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from confluence_pipeline import sync
 from confluence_pipeline.confluence import ConfluenceClient, RetryTransport, basic_auth
+from confluence_pipeline.sync.results import SpaceSyncResult
+from confluence_pipeline.sync.run import sync_spaces
 from confluence_pipeline_tests.resilience import (
     FAST_RETRY,
     SyncChild,
@@ -87,10 +88,10 @@ def test_requests_in_flight_stay_within_the_client_cap(world: World) -> None:
     )
 
     with client, fast_sink(world.cloud_url) as sink:  # two spaces at once, one request at a time
-        results = sync.sync_spaces(
+        results = sync_spaces(
             world.store, client, sink, world.index(), world.space_keys, parallel=2
         )
 
-    assert all(isinstance(r, sync.SpaceSyncResult) for r in results.values())
+    assert all(isinstance(r, SpaceSyncResult) for r in results.values())
     assert counting.most == 1
     assert_index_exact(world)

@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from confluence_pipeline import sync
 from confluence_pipeline.confluence import ConfluenceError, RetryPolicy
+from confluence_pipeline.sync.errors import SyncError
+from confluence_pipeline.sync.results import SpaceSyncResult
+from confluence_pipeline.sync.run import sync_spaces
+from confluence_pipeline.sync.spaces import site_id
 from confluence_pipeline_tests.resilience import (
     assert_index_exact,
     current_pages,
@@ -36,10 +39,10 @@ def world(tmp_path: Path) -> Iterator[World]:
         yield world
 
 
-def _ok(results: dict[str, sync.SpaceSyncResult | Exception]) -> list[sync.SpaceSyncResult]:
+def _ok(results: dict[str, SpaceSyncResult | Exception]) -> list[SpaceSyncResult]:
     errors = {key: r for key, r in results.items() if isinstance(r, Exception)}
     assert not errors, errors
-    return [r for r in results.values() if isinstance(r, sync.SpaceSyncResult)]
+    return [r for r in results.values() if isinstance(r, SpaceSyncResult)]
 
 
 @pytest.mark.parametrize("kind", CONFLUENCE_KINDS)
@@ -107,7 +110,7 @@ def test_a_page_that_cannot_be_fetched_fails_alone_and_is_retried_next_run(world
 def test_a_document_llamacloud_keeps_refusing_fails_alone(world: World) -> None:
     space = world.space_keys[1]
     page = world.page_ids(space)[3]
-    scope = sync.site_id(world.store.registry.connection_by_id(world.index().connection_id or 0))
+    scope = site_id(world.store.registry.connection_by_id(world.index().connection_id or 0))
     bad = f"cf-{scope}-{page}"
     set_faults(world.cloud_url, poison=[bad], retry_after=0.01)
 
@@ -128,11 +131,11 @@ def test_llamacloud_outage_stops_the_run_quickly_and_the_next_run_catches_up(
     started = time.monotonic()
 
     with fast_client(world.wiki_url) as client, fast_sink(world.cloud_url, 2) as sink:
-        results = sync.sync_spaces(world.store, client, sink, world.index(), world.space_keys)
+        results = sync_spaces(world.store, client, sink, world.index(), world.space_keys)
 
     assert time.monotonic() - started < 20
     for error in results.values():
-        assert isinstance(error, sync.SyncError)
+        assert isinstance(error, SyncError)
         assert "LlamaCloud failed 8 requests in a row" in str(error)
         assert "retried by the next run" in str(error)
     assert world.cloud.stats()["requests_total"] <= 2 * 8 * 3 + 8  # bounded, not per page

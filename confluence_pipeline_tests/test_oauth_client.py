@@ -17,8 +17,8 @@ from confluence_pipeline.confluence.oauth import (
     exchange_code,
     refresh_tokens,
 )
-from confluence_pipeline.connections import open_client
 from confluence_pipeline.state import StateStore
+from confluence_pipeline.sync.connections import open_client
 from confluence_pipeline_tests.oauth_world import (
     OAuthSandbox,
     consent_code,

@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 
 from confluence_pipeline.confluence.oauth import NeedsReconsent, OAuthApp
-from confluence_pipeline.connections import check_health, open_client
 from confluence_pipeline.state import Connection, SecretKeyMismatch, StateStore
+from confluence_pipeline.sync.connections import check_health, open_client
 from confluence_pipeline_tests.oauth_world import (
     OAuthSandbox,
     serve_oauth_sandbox,

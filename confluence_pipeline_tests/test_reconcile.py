@@ -9,7 +9,6 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from confluence_pipeline import sync
 from confluence_pipeline.defs.assets import sync_assets
 from confluence_pipeline.defs.checks import index_matches_space
 from confluence_pipeline.defs.partitions import partition_key, register_partitions
@@ -19,7 +18,8 @@ from confluence_pipeline.defs.resources import (
     StateResource,
 )
 from confluence_pipeline.llamacloud import Document
-from confluence_pipeline.reconcile import reconcile_index
+from confluence_pipeline.sync.reconcile import reconcile_index
+from confluence_pipeline.sync.spaces import site_id
 from confluence_pipeline_tests.world import API_KEY, PROJECT, World, make_world
 
 
@@ -35,7 +35,7 @@ def _break_the_index(world: World, space: str) -> tuple[str, str, str]:
     """Deletes one document behind the pipeline's back, adds an orphan, edits a page."""
     index = world.index()
     assert index.pipeline_id is not None and index.connection_id is not None
-    scope = sync.site_id(world.store.registry.connection_by_id(index.connection_id))
+    scope = site_id(world.store.registry.connection_by_id(index.connection_id))
     lost, edited = world.page_ids(space)[2:4]
     orphan = f"cf-{scope}-999999"
     with world.sink() as sink:

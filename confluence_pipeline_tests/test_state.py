@@ -8,8 +8,12 @@ import pytest
 
 from confluence_pipeline.state import (
     AcceptedPage,
+    Action,
+    PageFailure,
     RegistryError,
     SecretKeyMismatch,
+    Stage,
+    StagedWork,
     StateStore,
 )
 
@@ -93,31 +97,15 @@ def test_ledger_records_versions_only_when_accepted(store: StateStore) -> None:
     ledger.stage(
         index.id,
         [
-            {
-                "page_id": "1",
-                "space_key": "ENG",
-                "action": "upsert",
-                "stage": "fetched",
-                "version": 3,
-                "storage": "<p>a</p>",
-                "page_metadata": {},
-            },
-            {
-                "page_id": "2",
-                "space_key": "ENG",
-                "action": "upsert",
-                "stage": "fetched",
-                "version": 1,
-                "storage": "<p>b</p>",
-                "page_metadata": {},
-            },
+            StagedWork("1", "ENG", Action.UPSERT, Stage.FETCHED, version=3, storage="<p>a</p>"),
+            StagedWork("2", "ENG", Action.UPSERT, Stage.FETCHED, version=1, storage="<p>b</p>"),
         ],
     )
     assert ledger.known_pages(index.id, "ENG") == {}
     assert ledger.count_staged(index.id, "ENG") == {("upsert", "fetched"): 2}
 
     ledger.record_accepted(index.id, [AcceptedPage("1", "ENG", "A", 3, "h1", "cf-x-1")])
-    ledger.record_failed(index.id, [("2", "ENG", "cf-x-2", "boom")])
+    ledger.record_failed(index.id, [PageFailure("2", "ENG", "cf-x-2", "boom")])
     known = ledger.known_pages(index.id, "ENG")
     assert (known["1"].version, known["1"].status) == (3, "synced")
     assert (known["2"].version, known["2"].status) == (0, "failed")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from confluence_pipeline.sync import SyncError
+from confluence_pipeline.sync.errors import SyncError
 from confluence_pipeline_tests.world import World, make_world
 
 

@@ -6,13 +6,14 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from confluence_pipeline import sync
 from confluence_pipeline.confluence import ConfluenceClient, basic_auth
 from confluence_pipeline.llamacloud import LlamaCloudSink, pipeline_name
 from confluence_pipeline.sandbox import confluence, llamacloud
 from confluence_pipeline.sandbox.admin import ConfluenceAdmin, LlamaCloudAdmin
 from confluence_pipeline.sandbox.server import ServerThread
 from confluence_pipeline.state import Index, StateStore
+from confluence_pipeline.sync.results import SpaceSyncResult
+from confluence_pipeline.sync.run import sync_space
 
 EMAIL, TOKEN = "demo@example.com", "sandbox-token"
 API_KEY, PROJECT = "sandbox-key", "sandbox-project"
@@ -53,9 +54,9 @@ class World:
     def index(self, name: str = "docs") -> Index:
         return self.store.registry.get_index(name)
 
-    def sync(self, space: str, name: str = "docs", **options: object) -> sync.SpaceSyncResult:
+    def sync(self, space: str, name: str = "docs", **options: object) -> SpaceSyncResult:
         with self.client() as client, self.sink() as sink:
-            return sync.sync_space(self.store, client, sink, self.index(name), space, **options)  # type: ignore[arg-type]
+            return sync_space(self.store, client, sink, self.index(name), space, **options)  # type: ignore[arg-type]
 
     def documents(self, name: str = "docs") -> dict[str, dict[str, object]]:
         pipeline_id = self.index(name).pipeline_id

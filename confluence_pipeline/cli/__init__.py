@@ -14,21 +14,8 @@ from confluence_pipeline.cli.indexes import index
 from confluence_pipeline.cli.output import errors
 from confluence_pipeline.cli.sandbox import sandbox
 from confluence_pipeline.cli.syncing import history, sync
-from confluence_pipeline.confluence import ConfluenceError
-from confluence_pipeline.llamacloud import LlamaCloudError
-from confluence_pipeline.settings import SettingsError
-from confluence_pipeline.state import DatabaseURLError, RegistryError, SecretKeyMismatch
-from confluence_pipeline.sync import SyncError
-
-_USER_ERRORS = (
-    ConfluenceError,
-    DatabaseURLError,
-    LlamaCloudError,
-    RegistryError,
-    SecretKeyMismatch,
-    SettingsError,
-    SyncError,
-)
+from confluence_pipeline.errors import PipelineError
+from confluence_pipeline.runtime import allocator
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,6 +28,7 @@ for command in (sandbox, connect, connections, disconnect, index, sync, history,
 
 
 def main(argv: list[str] | None = None) -> None:
+    allocator.tune()
     try:
         # without standalone mode click returns an Exit's code instead of raising it
         code = cli.main(args=argv, prog_name="confluence-pipeline", standalone_mode=False)
@@ -52,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except _USER_ERRORS as exc:
+    except PipelineError as exc:
         _error(str(exc))
     except SQLAlchemyError as exc:
         detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]

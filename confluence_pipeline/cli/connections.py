@@ -12,7 +12,7 @@ from confluence_pipeline.cli.context import open_state
 from confluence_pipeline.cli.oauth_connect import oauth_connect
 from confluence_pipeline.cli.output import console, fail, print_json, print_table
 from confluence_pipeline.confluence import ConfluenceClient, basic_auth
-from confluence_pipeline.connections import check_health
+from confluence_pipeline.sync.connections import check_health
 
 
 def _default_name(site: str) -> str:

@@ -19,11 +19,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
+from confluence_pipeline.errors import PipelineError
+
 _PAGE_WAIT_S = 120.0
 _LOOPBACK = {"localhost": "127.0.0.1", "127.0.0.1": "127.0.0.1", "::1": "::1"}
 
 
-class CallbackError(Exception):
+class CallbackError(PipelineError):
     """The callback server cannot run (bad redirect URI, port in use); one line."""
 
 

@@ -10,10 +10,12 @@ import json
 
 import httpx
 
+from confluence_pipeline.errors import PipelineError
+
 _DETAIL_CHARS = 160
 
 
-class ConfluenceError(Exception):
+class ConfluenceError(PipelineError):
     """A Confluence call failed. ``request``/``response`` are set when known."""
 
     def __init__(

@@ -9,6 +9,7 @@ import dagster as dg
 import httpx
 
 from confluence_pipeline.defs.sensors import INDEX_TAG, SPACE_TAG
+from confluence_pipeline.errors import PipelineError
 
 WEBHOOK_ENV = "CONFLUENCE_PIPELINE_ALERT_WEBHOOK"
 DAGSTER_URL_ENV = "CONFLUENCE_PIPELINE_DAGSTER_URL"
@@ -24,7 +25,7 @@ SECRET_ENV = (
 _MAX_ERROR_CHARS = 500
 
 
-class AlertWebhookError(Exception):
+class AlertWebhookError(PipelineError):
     """The webhook refused or could not be reached; the message never contains its URL."""
 
 

@@ -9,10 +9,17 @@ from dataclasses import dataclass
 import dagster as dg
 import pandas as pd
 
-from confluence_pipeline import sync
+from confluence_pipeline.runtime import allocator
 from confluence_pipeline.defs.partitions import index_space_partitions, split_partition_key
 from confluence_pipeline.defs.resources import ConfluenceResource, LlamaCloudResource, StateResource
 from confluence_pipeline.state import Index, RegistryError, StateStore
+from confluence_pipeline.sync.convert import convert_pages
+from confluence_pipeline.sync.errors import SyncError
+from confluence_pipeline.sync.plan import plan_pages
+from confluence_pipeline.sync.results import PageRow
+from confluence_pipeline.sync.run import recording_failure
+from confluence_pipeline.sync.spaces import check_partition, recorded_space, resolve_space
+from confluence_pipeline.sync.upload import upload_documents
 
 GROUP = "confluence_sync"
 OWNERS = ["team:platform"]
@@ -38,25 +45,26 @@ class _Step:
 def _step(context: dg.AssetExecutionContext, state: StateResource) -> Iterator[_Step]:
     """Opens state, loads the partition's index and sync-run row; a failure inside is recorded
     on the run row and surfaces as one clear line."""
+    allocator.tune()
     index_name, space_key = split_partition_key(context.partition_key)
     full = context.run.tags.get(FULL_SYNC_TAG) == "true"
     with state.open() as store:
         try:
             index = store.registry.get_index(index_name)
-            sync.check_partition(index, space_key)
-        except (sync.SyncError, RegistryError) as exc:
+            check_partition(index, space_key)
+        except (SyncError, RegistryError) as exc:
             raise dg.Failure(str(exc)) from None
         run_id = store.ledger.start_run(
             index.id, space_key, dagster_run_id=context.run.run_id, full=full
         )
         try:
-            with sync.recording_failure(store, run_id):
+            with recording_failure(store, run_id):
                 yield _Step(store, index, space_key, run_id, full, time.monotonic())
-        except sync.SyncError as exc:
+        except SyncError as exc:
             raise dg.Failure(str(exc)) from None
 
 
-def _preview(rows: list[sync.PageRow], total: int) -> dg.MetadataValue:
+def _preview(rows: list[PageRow], total: int) -> dg.MetadataValue:
     """A Markdown table of the first changed pages (title linking to Confluence, id, version);
     says how many of ``total`` it shows when it shows fewer."""
     if not rows:
@@ -110,7 +118,7 @@ def confluence_spaces(
     context: dg.AssetExecutionContext, state: StateResource, confluence: ConfluenceResource
 ) -> dg.MaterializeResult:
     with _step(context, state) as step, confluence.client_for(step.store, step.index) as client:
-        space = sync.resolve_space(step.store, client, step.index, step.space_key)
+        space = resolve_space(step.store, client, step.index, step.space_key)
     return dg.MaterializeResult(
         metadata={
             "space_id": space.id,
@@ -138,8 +146,8 @@ def confluence_pages(
     context: dg.AssetExecutionContext, state: StateResource, confluence: ConfluenceResource
 ) -> dg.MaterializeResult:
     with _step(context, state) as step, confluence.client_for(step.store, step.index) as client:
-        space = sync.recorded_space(step.store, step.index, step.space_key)
-        plan = sync.plan_pages(
+        space = recorded_space(step.store, step.index, step.space_key)
+        plan = plan_pages(
             step.store,
             client,
             step.index,
@@ -178,7 +186,7 @@ def markdown_documents(
     context: dg.AssetExecutionContext, state: StateResource
 ) -> dg.MaterializeResult:
     with _step(context, state) as step:
-        result = sync.convert_pages(step.store, step.index, step.space_key, log=context.log.info)
+        result = convert_pages(step.store, step.index, step.space_key, log=context.log.info)
     return dg.MaterializeResult(
         metadata={
             "documents_converted": result.converted,
@@ -207,7 +215,7 @@ def llamacloud_uploads(
 ) -> dg.MaterializeResult:
     with _step(context, state) as step, llamacloud.sink() as sink:
         allow = step.full or context.run.tags.get(ALLOW_MASS_DELETE_TAG) == "true"
-        result = sync.upload_documents(
+        result = upload_documents(
             step.store,
             sink,
             step.index,

@@ -8,9 +8,10 @@ covers all (index, space) pairs, with a table of them in its metadata.
 import dagster as dg
 import pandas as pd
 
-from confluence_pipeline import reconcile, sync
 from confluence_pipeline.defs.assets import RECONCILE
 from confluence_pipeline.defs.resources import ConfluenceResource, LlamaCloudResource, StateResource
+from confluence_pipeline.sync import reconcile
+from confluence_pipeline.sync.errors import SyncError
 
 
 @dg.asset_check(
@@ -36,7 +37,7 @@ def index_matches_space(
             try:
                 with confluence.client_for(store, index) as client:
                     found = reconcile.reconcile_index(store, client, sink, index)
-            except sync.SyncError as exc:
+            except SyncError as exc:
                 raise dg.Failure(str(exc)) from None
             for space_key, result in found.items():
                 context.log.info(f"{index.name}|{space_key}: {result.summary()}")

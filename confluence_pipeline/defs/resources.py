@@ -12,9 +12,9 @@ import httpx
 from confluence_pipeline import settings
 from confluence_pipeline.confluence import ConfluenceClient
 from confluence_pipeline.confluence.oauth import NeedsReconsent, OAuthApp
-from confluence_pipeline.connections import open_client
 from confluence_pipeline.llamacloud import LlamaCloudSink
 from confluence_pipeline.state import Index, StateStore
+from confluence_pipeline.sync.connections import open_client
 
 
 class StateResource(dg.ConfigurableResource):

@@ -6,10 +6,12 @@ from collections.abc import Iterable, Sequence
 
 import llama_cloud
 
+from confluence_pipeline.errors import PipelineError
+
 _MAX_REASON = 300
 
 
-class LlamaCloudError(Exception):
+class LlamaCloudError(PipelineError):
     """A LlamaCloud operation failed.
 
     ``str(error)`` is one line naming the operation (and the documents involved); ``status_code``

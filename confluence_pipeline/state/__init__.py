@@ -13,10 +13,18 @@ from confluence_pipeline.state.db import (
     migrate,
     session_factory,
 )
-from confluence_pipeline.state.ledger import AcceptedPage, KnownPage, Ledger
+from confluence_pipeline.state.ledger import (
+    AcceptedPage,
+    ConvertedPage,
+    KnownPage,
+    Ledger,
+    PageFailure,
+    StagedWork,
+)
 from confluence_pipeline.state.models import Connection, Index, SyncRun
 from confluence_pipeline.state.registry import Registry, RegistryError
 from confluence_pipeline.state.tokens import TokenVault
+from confluence_pipeline.state.values import Action, PageStatus, RunStatus, Stage
 
 
 @dataclass
@@ -43,14 +51,21 @@ class StateStore:
 
 __all__ = [
     "AcceptedPage",
+    "Action",
     "Connection",
+    "ConvertedPage",
     "DatabaseURLError",
     "Index",
     "KnownPage",
     "Ledger",
+    "PageFailure",
+    "PageStatus",
     "Registry",
     "RegistryError",
+    "RunStatus",
     "SecretKeyMismatch",
+    "Stage",
+    "StagedWork",
     "StateStore",
     "SyncRun",
     "TokenVault",

@@ -8,10 +8,12 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from confluence_pipeline.errors import PipelineError
+
 _INFO = b"confluence_pipeline credentials v1"
 
 
-class SecretKeyMismatch(Exception):
+class SecretKeyMismatch(PipelineError):
     """Stored credentials were encrypted with another SECRET_KEY."""
 
 

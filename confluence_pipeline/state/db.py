@@ -14,10 +14,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
+from confluence_pipeline.errors import PipelineError
+
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-class DatabaseURLError(ValueError):
+class DatabaseURLError(PipelineError, ValueError):
     """The database URL cannot be parsed or names a driver that is not installed."""
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from confluence_pipeline.state.models import SyncRun, utcnow
+from confluence_pipeline.state.values import RunStatus
 
 
 class RunHistory:
@@ -33,16 +34,16 @@ class RunHistory:
                 )
                 if existing is not None:
                     return int(existing)
-            # One run per partition at a time: a row still "running" belongs to a run that died.
+            # One run per partition at a time: a row still running belongs to a run that died.
             session.execute(
                 update(SyncRun)
                 .where(
                     SyncRun.index_id == index_id,
                     SyncRun.space_key == space_key,
-                    SyncRun.status == "running",
+                    SyncRun.status == RunStatus.RUNNING,
                 )
                 .values(
-                    status="interrupted",
+                    status=RunStatus.INTERRUPTED,
                     error="the run stopped before finishing (process killed?)",
                     finished_at=utcnow(),
                 )
@@ -58,15 +59,8 @@ class RunHistory:
         with self._sessions.begin() as session:
             session.execute(update(SyncRun).where(SyncRun.id == run_id).values(**values))
 
-    def finish_run(self, run_id: int, *, status: str, error: str | None = None) -> None:
+    def finish_run(self, run_id: int, *, status: RunStatus, error: str | None = None) -> None:
         self.update_run(run_id, status=status, error=error, finished_at=utcnow())
-
-    def get_run(self, run_id: int) -> SyncRun:
-        with self._sessions() as session:
-            run = session.get(SyncRun, run_id)
-        if run is None:
-            raise LookupError(f"sync run #{run_id} not found")
-        return run
 
     def run_for(self, dagster_run_id: str) -> SyncRun | None:
         """The sync run row written by that Dagster run, if it got that far."""
@@ -87,7 +81,7 @@ class RunHistory:
         with self._sessions() as session:
             rows = session.execute(
                 select(SyncRun.index_id, SyncRun.space_key, func.max(SyncRun.finished_at))
-                .where(SyncRun.status.in_(("success", "partial")))
+                .where(SyncRun.status.in_((RunStatus.SUCCESS, RunStatus.PARTIAL)))
                 .group_by(SyncRun.index_id, SyncRun.space_key)
             )
             return {(i, s): when for i, s, when in rows if when is not None}
@@ -113,7 +107,7 @@ class RunHistory:
                 select(func.max(SyncRun.finished_at)).where(
                     SyncRun.index_id == index_id,
                     SyncRun.space_key == space_key,
-                    SyncRun.status == "success",
+                    SyncRun.status == RunStatus.SUCCESS,
                     SyncRun.pages_listed > 0,
                 )
             )

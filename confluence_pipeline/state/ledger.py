@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, fields
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, func, select, update
@@ -14,13 +14,53 @@ from sqlalchemy.orm import Session
 
 from confluence_pipeline.state.history import RunHistory
 from confluence_pipeline.state.models import StagedPage, SyncedPage, utcnow
+from confluence_pipeline.state.values import Action, PageStatus, Stage
 
 
 @dataclass(frozen=True, slots=True)
 class KnownPage:
     version: int
-    status: str
+    status: PageStatus
+
+
+@dataclass(frozen=True, slots=True)
+class PageFailure:
+    """A page whose document could not be sent, converted or deleted; the next run retries."""
+
+    page_id: str
     space_key: str
+    document_id: str
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class StagedWork:
+    """A row to stage: a page body to convert and upload, a failure to record, or a document
+    to delete."""
+
+    page_id: str
+    space_key: str
+    action: Action
+    stage: Stage
+    version: int = 0
+    title: str = ""
+    storage: str | None = None
+    page_metadata: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConvertedPage:
+    """The outcome of converting staged row ``row_id``: its Markdown, or why it failed."""
+
+    row_id: int
+    markdown: str | None = None
+    content_hash: str | None = None
+    error: str | None = None
+
+    @property
+    def stage(self) -> Stage:
+        return Stage.FAILED if self.error is not None else Stage.CONVERTED
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +86,7 @@ _ACCEPTED_COLUMNS = [
     "synced_at",
 ]
 _FAILED_COLUMNS = ["space_key", "document_id", "status", "error", "synced_at"]
+_STAGED_FIELDS = [f.name for f in fields(StagedWork)]
 
 
 class Ledger(RunHistory):
@@ -60,27 +101,7 @@ class Ledger(RunHistory):
                     SyncedPage.index_id == index_id, SyncedPage.space_key == space_key
                 )
             )
-            return {pid: KnownPage(version, status, space_key) for pid, version, status in rows}
-
-    def known_elsewhere(self, index_id: int, page_ids: Iterable[str]) -> dict[str, KnownPage]:
-        """Of ``page_ids``, those recorded under any space of the index (moved pages)."""
-        ids = list(page_ids)
-        found: dict[str, KnownPage] = {}
-        with self._sessions() as session:
-            for start in range(0, len(ids), 500):
-                rows = session.execute(
-                    select(
-                        SyncedPage.page_id,
-                        SyncedPage.version,
-                        SyncedPage.status,
-                        SyncedPage.space_key,
-                    ).where(
-                        SyncedPage.index_id == index_id,
-                        SyncedPage.page_id.in_(ids[start : start + 500]),
-                    )
-                )
-                found.update({pid: KnownPage(v, st, sk) for pid, v, st, sk in rows})
-        return found
+            return {pid: KnownPage(version, PageStatus(status)) for pid, version, status in rows}
 
     def record_accepted(self, index_id: int, pages: Sequence[AcceptedPage]) -> None:
         """Marks pages synced at their version and drops their staged rows, atomically."""
@@ -95,7 +116,7 @@ class Ledger(RunHistory):
                 "version": p.version,
                 "content_hash": p.content_hash,
                 "document_id": p.document_id,
-                "status": "synced",
+                "status": PageStatus.SYNCED,
                 "error": None,
                 "synced_at": utcnow(),
             }
@@ -105,30 +126,28 @@ class Ledger(RunHistory):
             _upsert(session, SyncedPage, values, _ACCEPTED_COLUMNS)
             self._unstage(session, index_id, [p.page_id for p in pages])
 
-    def record_failed(
-        self, index_id: int, failures: Sequence[tuple[str, str, str, str]], *, version: int = 0
-    ) -> None:
-        """Records ``(page_id, space_key, document_id, error)`` as failed so the next run
-        retries them; a previously synced version is kept (version 0 marks never synced)."""
+    def record_failed(self, index_id: int, failures: Sequence[PageFailure]) -> None:
+        """Records pages as failed so the next run retries them; a previously synced version
+        is kept (version 0 marks never synced)."""
         if not failures:
             return
         values = [
             {
                 "index_id": index_id,
-                "page_id": page_id,
-                "space_key": space_key,
+                "page_id": f.page_id,
+                "space_key": f.space_key,
                 "title": "",
-                "version": version,
-                "document_id": document_id,
-                "status": "failed",
-                "error": error[:2000],
+                "version": 0,
+                "document_id": f.document_id,
+                "status": PageStatus.FAILED,
+                "error": f.error[:2000],
                 "synced_at": utcnow(),
             }
-            for page_id, space_key, document_id, error in failures
+            for f in failures
         ]
         with self._sessions.begin() as session:
             _upsert(session, SyncedPage, values, _FAILED_COLUMNS)
-            self._unstage(session, index_id, [f[0] for f in failures])
+            self._unstage(session, index_id, [f.page_id for f in failures])
 
     def record_pending(self, index_id: int, pages: Sequence[tuple[str, str, str]]) -> None:
         """Before their upload: records ``(page_id, space_key, document_id)`` of pages never
@@ -144,7 +163,7 @@ class Ledger(RunHistory):
                 "title": "",
                 "version": 0,
                 "document_id": document_id,
-                "status": "pending",
+                "status": PageStatus.PENDING,
                 "synced_at": utcnow(),
             }
             for page_id, space_key, document_id in pages
@@ -167,10 +186,10 @@ class Ledger(RunHistory):
                         SyncedPage.page_id == page_id,
                         SyncedPage.space_key == from_space,
                     )
-                    .values(space_key=space_key, status="moved", synced_at=utcnow())
+                    .values(space_key=space_key, status=PageStatus.MOVED, synced_at=utcnow())
                 )
 
-    def status_counts(self, index_id: int, space_key: str) -> dict[str, int]:
+    def status_counts(self, index_id: int, space_key: str) -> dict[PageStatus, int]:
         """How many pages of the space are recorded in each status."""
         with self._sessions() as session:
             rows = session.execute(
@@ -178,7 +197,7 @@ class Ledger(RunHistory):
                 .where(SyncedPage.index_id == index_id, SyncedPage.space_key == space_key)
                 .group_by(SyncedPage.status)
             )
-            return {status: int(n) for status, n in rows}
+            return {PageStatus(status): int(n) for status, n in rows}
 
     def record_deleted(self, index_id: int, page_ids: Sequence[str]) -> None:
         with self._sessions.begin() as session:
@@ -211,26 +230,26 @@ class Ledger(RunHistory):
                 )
             )
 
-    def stage(self, index_id: int, rows: Sequence[dict[str, Any]]) -> None:
-        """Adds staged rows (keys of ``StagedPage``); a page staged twice keeps the last, even
-        when two runs stage it at once (a page moving between spaces synced in parallel)."""
+    def stage(self, index_id: int, rows: Sequence[StagedWork]) -> None:
+        """Adds staged rows; a page staged twice keeps the last, even when two runs stage it
+        at once (a page moving between spaces synced in parallel)."""
         if not rows:
             return
-        columns = [c.name for c in StagedPage.__table__.columns if c.name not in ("id",)]
         values = [
-            {"index_id": index_id, **{c: None for c in columns if c != "index_id"}, **r}
-            for r in rows
+            {
+                "index_id": index_id,
+                **{f: getattr(row, f) for f in _STAGED_FIELDS},
+                "markdown": None,
+                "content_hash": None,
+            }
+            for row in rows
         ]
-        for row in values:
-            row["page_metadata"] = row["page_metadata"] or {}
-            row["version"] = row["version"] or 0
-            row["title"] = row["title"] or ""
         with self._sessions.begin() as session:
-            updated = [c for c in columns if c not in ("index_id", "page_id")]
+            updated = [c for c in values[0] if c not in ("index_id", "page_id")]
             _upsert(session, StagedPage, values, updated)
 
     def iter_staged(
-        self, index_id: int, space_key: str, *, action: str, stage: str, batch_size: int = 100
+        self, index_id: int, space_key: str, *, action: Action, stage: Stage, batch_size: int = 100
     ) -> Iterator[list[StagedPage]]:
         """Yields staged rows in id order, ``batch_size`` at a time, re-querying after each
         batch so callers may update or delete the rows they were given."""
@@ -256,14 +275,13 @@ class Ledger(RunHistory):
             last_id = batch[-1].id
             yield batch
 
-    def save_converted(self, updates: Sequence[dict[str, Any]]) -> None:
-        """Each update: ``id``, ``stage``, and ``markdown``/``content_hash`` or ``error``;
-        the storage body is dropped once converted."""
+    def save_converted(self, updates: Sequence[ConvertedPage]) -> None:
+        """Stores each row's Markdown or error; the storage body is dropped once converted."""
         if not updates:
             return
         table = cast(Table, StagedPage.__table__)
         fields = ("stage", "markdown", "content_hash", "error")
-        rows = [{"row_id": u["id"], **{f: u.get(f) for f in fields}} for u in updates]
+        rows = [{"row_id": u.row_id, **{f: getattr(u, f) for f in fields}} for u in updates]
         statement = (
             update(table)
             .where(table.c.id == bindparam("row_id"))
@@ -272,14 +290,14 @@ class Ledger(RunHistory):
         with self._sessions.begin() as session:
             session.connection().execute(statement, rows)
 
-    def count_staged(self, index_id: int, space_key: str) -> dict[tuple[str, str], int]:
+    def count_staged(self, index_id: int, space_key: str) -> dict[tuple[Action, Stage], int]:
         with self._sessions() as session:
             rows = session.execute(
                 select(StagedPage.action, StagedPage.stage, func.count())
                 .where(StagedPage.index_id == index_id, StagedPage.space_key == space_key)
                 .group_by(StagedPage.action, StagedPage.stage)
             )
-            return {(action, stage): int(n) for action, stage, n in rows}
+            return {(Action(action), Stage(stage)): int(n) for action, stage, n in rows}
 
     @staticmethod
     def _unstage(session: Session, index_id: int, page_ids: Sequence[str]) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Integer,
@@ -18,6 +17,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from confluence_pipeline.state.types import UTCDateTime
+from confluence_pipeline.state.values import RunStatus
 
 
 def utcnow() -> datetime:
@@ -41,14 +43,12 @@ class Connection(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     secret: Mapped[bytes] = mapped_column(LargeBinary)
     scopes: Mapped[list[str]] = mapped_column(default=list)
-    access_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_refresh_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    access_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_refresh_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     needs_reconsent: Mapped[bool] = mapped_column(Boolean, default=False)
     owner: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class Index(Base):
@@ -68,10 +68,8 @@ class Index(Base):
     pipeline_id: Mapped[str | None] = mapped_column(String(100))
     max_delete_fraction: Mapped[float] = mapped_column(Float, default=0.5)
     owner: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class ConfluenceSpace(Base):
@@ -86,7 +84,7 @@ class ConfluenceSpace(Base):
     space_id: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(Text, default="")
     homepage_id: Mapped[str | None] = mapped_column(String(40))
-    resolved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    resolved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class SyncedPage(Base):
@@ -103,9 +101,9 @@ class SyncedPage(Base):
     version: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str | None] = mapped_column(String(64))
     document_id: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20))  # "synced" | "failed"
+    status: Mapped[str] = mapped_column(String(20))  # a PageStatus
     error: Mapped[str | None] = mapped_column(Text)
-    synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class StagedPage(Base):
@@ -119,8 +117,8 @@ class StagedPage(Base):
     index_id: Mapped[int] = mapped_column(ForeignKey("indexes.id", ondelete="CASCADE"), index=True)
     space_key: Mapped[str] = mapped_column(String(255), index=True)
     page_id: Mapped[str] = mapped_column(String(40))
-    action: Mapped[str] = mapped_column(String(10))  # "upsert" | "delete"
-    stage: Mapped[str] = mapped_column(String(12))  # "fetched" | "converted" | "failed"
+    action: Mapped[str] = mapped_column(String(10))  # an Action
+    stage: Mapped[str] = mapped_column(String(12))  # a Stage
     version: Mapped[int] = mapped_column(Integer, default=0)
     title: Mapped[str] = mapped_column(Text, default="")
     storage: Mapped[str | None] = mapped_column(Text)
@@ -140,9 +138,9 @@ class SyncRun(Base):
     space_key: Mapped[str] = mapped_column(String(255))
     dagster_run_id: Mapped[str | None] = mapped_column(String(64), index=True)
     full: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(20), default="running")
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20), default=RunStatus.RUNNING)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pages_listed: Mapped[int] = mapped_column(Integer, default=0)
     pages_new: Mapped[int] = mapped_column(Integer, default=0)
     pages_changed: Mapped[int] = mapped_column(Integer, default=0)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from confluence_pipeline.errors import PipelineError
 from confluence_pipeline.state.crypto import TokenCipher
 from confluence_pipeline.state.models import ConfluenceSpace, Connection, Index, utcnow
 
@@ -18,7 +19,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _SPACE_KEY = re.compile(r"^[A-Za-z0-9~_-]{1,255}$")
 
 
-class RegistryError(Exception):
+class RegistryError(PipelineError):
     """A registry operation was refused; the message is one line for the user."""
 
 

@@ -134,8 +134,6 @@ class TokenVault:
 
     def _tokens(self, row: sa.Row[tuple[object, ...]]) -> TokenSet:
         expires = row.access_expires_at or datetime.fromtimestamp(0, UTC)
-        if expires.tzinfo is None:  # SQLite keeps naive UTC
-            expires = expires.replace(tzinfo=UTC)
         secret = self._cipher.decrypt(row.secret)
         return TokenSet.from_secret(secret, expires_at=expires, scopes=row.scopes or ())
 

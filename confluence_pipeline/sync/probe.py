@@ -1,5 +1,6 @@
-"""Cheap answers before the expensive listing: has the space changed at all since the last
-complete sync, and which pages missing from a listing merely moved to another indexed space."""
+"""Cheap answers for the planning step, before the expensive listing: has the space changed
+at all since the last complete sync, and which pages missing from a listing merely moved to
+another indexed space."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from confluence_pipeline.confluence import ConfluenceClient, ConfluenceError
 from confluence_pipeline.confluence.models import Space
-from confluence_pipeline.state import Index, StateStore
+from confluence_pipeline.state import Index, PageStatus, RunStatus, StateStore
 
 RECONCILE_AFTER = timedelta(hours=6)
 """However quiet a space looks, list it completely at least this often."""
@@ -36,17 +37,17 @@ def unchanged_since_last_sync(
     """
     ledger = store.ledger
     previous = ledger.previous_run(index.id, space.key, before=run_id)
-    if previous is None or previous.status != "success":
+    if previous is None or previous.status != RunStatus.SUCCESS:
         return False
     listed_at = ledger.last_listing(index.id, space.key)
-    if listed_at is None or _age(listed_at) > reconcile_after:
+    if listed_at is None or datetime.now(UTC) - listed_at > reconcile_after:
         return False
     statuses = ledger.status_counts(index.id, space.key)
-    if set(statuses) - {"synced"}:
+    if set(statuses) - {PageStatus.SYNCED}:
         return False
     try:
         count = client.count_pages(space.key)
-        if count != statuses.get("synced", 0):
+        if count != statuses.get(PageStatus.SYNCED, 0):
             return False
         latest = client.latest_page(space.id)
     except ConfluenceError:
@@ -77,9 +78,3 @@ def moved_within_index(
     except ConfluenceError:
         return {}
     return {page.id: others[page.space_id] for page in found if page.space_id in others}
-
-
-def _age(moment: datetime) -> timedelta:
-    if moment.tzinfo is None:  # SQLite returns naive UTC
-        moment = moment.replace(tzinfo=UTC)
-    return datetime.now(UTC) - moment

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from confluence_pipeline.markdown import content_hash, render_document, storage_to_markdown
-from confluence_pipeline.parallel import batched
+from confluence_pipeline.runtime.parallel import batched
 
 POOL_THRESHOLD = 200
 """Below this many pages a pool costs more to start than it saves."""

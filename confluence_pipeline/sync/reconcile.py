@@ -9,9 +9,8 @@ from typing import Any
 from confluence_pipeline.confluence import ConfluenceClient
 from confluence_pipeline.llamacloud import LlamaCloudSink, document_id
 from confluence_pipeline.state import Index, StateStore
-from confluence_pipeline.sync import SyncError, site_id
-
-SAMPLE = 10
+from confluence_pipeline.sync.errors import SyncError
+from confluence_pipeline.sync.spaces import site_id
 
 
 @dataclass

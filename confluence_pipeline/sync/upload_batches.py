@@ -9,11 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluence_pipeline.isolation import Breaker, isolate_failures
 from confluence_pipeline.llamacloud import LlamaCloudAuthError, LlamaCloudError, document_id
 from confluence_pipeline.llamacloud.models import Document, Sink
-from confluence_pipeline.parallel import batched, bounded_map
-from confluence_pipeline.state import AcceptedPage
+from confluence_pipeline.runtime.isolation import Breaker, isolate_failures
+from confluence_pipeline.runtime.parallel import batched, bounded_map
+from confluence_pipeline.state import AcceptedPage, PageFailure
+from confluence_pipeline.state.models import StagedPage
 
 WORKERS = 4
 """Upsert requests of one space in flight at once."""
@@ -21,30 +22,35 @@ DELETE_WORKERS = 8
 """Delete requests of one space in flight at once (the API deletes one document per call)."""
 DELETE_BATCH = 25
 
-Failure = tuple[str, str, str, str]
-"""``(page_id, space_key, document_id, error)``, as ``Ledger.record_failed`` takes it."""
+
+@dataclass
+class Upserted:
+    """What one upsert batch came to: pages LlamaCloud accepted and pages that failed."""
+
+    accepted: list[AcceptedPage] = field(default_factory=list)
+    failures: list[PageFailure] = field(default_factory=list)
 
 
 @dataclass
-class Outcome:
-    """What one batch came to: pages LlamaCloud accepted (or deleted) and pages that failed."""
+class Deleted:
+    """What one delete batch came to: ids of pages whose document is gone, and failures."""
 
-    done: list[Any] = field(default_factory=list)
-    failures: list[Failure] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    failures: list[PageFailure] = field(default_factory=list)
 
 
 def upsert_batches(
     sink: Sink,
     pipeline_id: str,
     scope: str,
-    batches: Iterable[Sequence[Any]],
+    batches: Iterable[Sequence[StagedPage]],
     breaker: Breaker,
-) -> Iterator[tuple[Sequence[Any], Outcome]]:
+) -> Iterator[tuple[Sequence[StagedPage], Upserted]]:
     """Upserts batches of converted staged rows, ``WORKERS`` at a time; yields, in order, each
     batch with the :class:`AcceptedPage` records of its accepted rows and its failures."""
     with ThreadPoolExecutor(WORKERS, thread_name_prefix="upsert") as pool:
 
-        def upsert(batch: Sequence[Any]) -> tuple[Sequence[Any], Outcome]:
+        def upsert(batch: Sequence[StagedPage]) -> tuple[Sequence[StagedPage], Upserted]:
             return batch, _upsert_batch(sink, pipeline_id, scope, batch, breaker)
 
         yield from bounded_map(pool, upsert, batches, in_flight=WORKERS)
@@ -52,12 +58,12 @@ def upsert_batches(
 
 def delete_documents(
     sink: Sink, pipeline_id: str, scope: str, gone: list[tuple[str, str]], breaker: Breaker
-) -> Iterator[Outcome]:
+) -> Iterator[Deleted]:
     """Deletes the documents of ``(page_id, space_key)`` pairs, ``DELETE_WORKERS`` requests at a
     time; yields per batch the page ids whose document is gone and the failures."""
     with ThreadPoolExecutor(DELETE_WORKERS, thread_name_prefix="delete") as pool:
 
-        def delete(batch: list[tuple[str, str]]) -> Outcome:
+        def delete(batch: list[tuple[str, str]]) -> Deleted:
             def attempt(chunk: list[tuple[str, str]]) -> list[str]:
                 sink.delete(pipeline_id, [document_id(scope, page_id) for page_id, _ in chunk])
                 return [page_id for page_id, _ in chunk]
@@ -66,18 +72,18 @@ def delete_documents(
                 batch, attempt, breaker=breaker, errors=LlamaCloudError, fatal=LlamaCloudAuthError
             )
             failures = [
-                (page_id, space, document_id(scope, page_id), f"delete failed: {exc}")
+                PageFailure(page_id, space, document_id(scope, page_id), f"delete failed: {exc}")
                 for (page_id, space), exc in failed
             ]
-            return Outcome([page_id for ids in done for page_id in ids], failures)
+            return Deleted([page_id for ids in done for page_id in ids], failures)
 
         size = min(DELETE_BATCH, max(1, math.ceil(len(gone) / DELETE_WORKERS)))  # all busy
         yield from bounded_map(pool, delete, batched(gone, size), in_flight=DELETE_WORKERS)
 
 
 def _upsert_batch(
-    sink: Sink, pipeline_id: str, scope: str, batch: Sequence[Any], breaker: Breaker
-) -> Outcome:
+    sink: Sink, pipeline_id: str, scope: str, batch: Sequence[StagedPage], breaker: Breaker
+) -> Upserted:
     documents = {
         row.page_id: Document(
             id=document_id(scope, row.page_id),
@@ -87,7 +93,7 @@ def _upsert_batch(
         for row in batch
     }
 
-    def attempt(chunk: list[Any]) -> list[Any]:
+    def attempt(chunk: list[StagedPage]) -> list[StagedPage]:
         sink.upsert(pipeline_id, [documents[row.page_id] for row in chunk])
         return chunk
 
@@ -96,13 +102,13 @@ def _upsert_batch(
     )
     accepted = [_accepted(row, documents[row.page_id].id) for rows in done for row in rows]
     failures = [
-        (row.page_id, row.space_key, documents[row.page_id].id, f"upload failed: {exc}")
+        PageFailure(row.page_id, row.space_key, documents[row.page_id].id, f"upload failed: {exc}")
         for row, exc in failed
     ]
-    return Outcome(accepted, failures)
+    return Upserted(accepted, failures)
 
 
-def _accepted(row: Any, doc_id: str) -> AcceptedPage:
+def _accepted(row: StagedPage, doc_id: str) -> AcceptedPage:
     return AcceptedPage(
         page_id=row.page_id,
         space_key=row.space_key,

@@ -1,20 +1,20 @@
-"""The planning step and its parts: list the space, diff versions with the state, stage the
-bodies of new and changed pages (fetched in parallel batches; a page that cannot be fetched
-fails alone) with breadcrumbs from the listing, and stage the deletion of pages that are gone."""
+"""The planning step (asset ``confluence_pages``): list the space, diff versions with the
+state, stage the bodies of new and changed pages (fetched in parallel batches; a page that
+cannot be fetched fails alone) with breadcrumbs from the listing, and stage the deletion of
+pages that are gone."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
-from confluence_pipeline import allocator, changes
 from confluence_pipeline.confluence import ConfluenceAuthError, ConfluenceClient, ConfluenceError
 from confluence_pipeline.confluence.models import Page, PageSummary, Space
-from confluence_pipeline.isolation import Breaker, isolate_failures
-from confluence_pipeline.parallel import batched, bounded_map
-from confluence_pipeline.results import PREVIEW_ROWS, Log, PageRow, PlanResult
-from confluence_pipeline.state import Index, StateStore
+from confluence_pipeline.runtime.isolation import Breaker, isolate_failures
+from confluence_pipeline.runtime.parallel import batched, bounded_map
+from confluence_pipeline.state import Action, Index, PageStatus, Stage, StagedWork, StateStore
+from confluence_pipeline.sync import probe
+from confluence_pipeline.sync.results import PREVIEW_ROWS, Log, PageRow, PlanResult
 
 BODY_BATCH = 250
 FETCH_WORKERS = 4
@@ -33,11 +33,10 @@ def plan_pages(
     """Lists the space without bodies, stages bodies of new or changed pages and the deletion
     of pages that are gone; pages moved to another space of the index are handed over to it.
     With ``full`` every page counts as changed. When a cheap probe shows nothing changed since
-    the last complete sync, the listing is skipped (see :mod:`confluence_pipeline.changes`)."""
-    allocator.tune()
+    the last complete sync, the listing is skipped (see :mod:`confluence_pipeline.sync.probe`)."""
     ledger = store.ledger
     ledger.clear_staged(index.id, space.key)
-    if not full and changes.unchanged_since_last_sync(store, client, index, space, run_id=run_id):
+    if not full and probe.unchanged_since_last_sync(store, client, index, space, run_id=run_id):
         unchanged = ledger.count_synced(index.id, space.key)
         log(f"{space.key}: unchanged since the last sync ({unchanged} pages), listing skipped")
         ledger.update_run(run_id, pages_listed=0, pages_unchanged=unchanged)
@@ -52,7 +51,7 @@ def plan_pages(
         previous = known.get(page.id)
         if previous is None:
             result.new += 1
-        elif full or previous.status != "synced" or previous.version != page.version:
+        elif full or previous.status != PageStatus.SYNCED or previous.version != page.version:
             result.changed += 1
         else:
             result.unchanged += 1
@@ -62,7 +61,7 @@ def plan_pages(
 
     gone = [page_id for page_id in known if page_id not in listing]
     with ThreadPoolExecutor(1, thread_name_prefix="locate") as locate:  # while bodies come
-        moving = locate.submit(changes.moved_within_index, store, client, index, space, gone)
+        moving = locate.submit(probe.moved_within_index, store, client, index, space, gone)
         breadcrumbs = Breadcrumbs(listing, space)
         for pages, failed in fetch_bodies(client, todo, Breaker("Confluence")):
             rows = [staged_body(page, space, breadcrumbs) for page in pages]
@@ -72,14 +71,13 @@ def plan_pages(
             result.fetch_failed += len(failed)
             log(f"{space.key}: fetched {result.fetched}/{len(todo)} changed pages")
         moved = moving.result()
-    result.vanished = len(todo) - result.fetched - result.fetch_failed
     if moved:
         ledger.reassign(index.id, moved, space.key)
         log(f"{space.key}: {len(moved)} pages moved to other spaces of the index")
     gone = [page_id for page_id in gone if page_id not in moved]
     ledger.stage(
         index.id,
-        [staged(page_id, space.key, action="delete", stage="fetched") for page_id in gone],
+        [StagedWork(page_id, space.key, Action.DELETE, Stage.FETCHED) for page_id in gone],
     )
     result.to_delete, result.moved_away = len(gone), len(moved)
     ledger.update_run(
@@ -112,33 +110,27 @@ def fetch_bodies(
         yield from bounded_map(pool, fetch, batched(todo, BODY_BATCH), in_flight=FETCH_WORKERS)
 
 
-def staged(page_id: str, space_key: str, **values: Any) -> dict[str, Any]:
-    """A ``staged_pages`` row of the space."""
-    return {"page_id": page_id, "space_key": space_key, "page_metadata": {}, **values}
-
-
-def staged_failure(page: PageSummary, space_key: str, error: Exception) -> dict[str, Any]:
+def staged_failure(page: PageSummary, space_key: str, error: Exception) -> StagedWork:
     """A page whose body could not be fetched: the upload step records it failed."""
-    message = f"fetch of page {page.id} failed: {error}"
-    return staged(
+    return StagedWork(
         page.id,
         space_key,
-        action="upsert",
-        stage="failed",
+        Action.UPSERT,
+        Stage.FAILED,
         version=page.version,
         title=page.title,
-        error=message,
+        error=f"fetch of page {page.id} failed: {error}",
     )
 
 
-def staged_body(page: Page, space: Space, breadcrumbs: Breadcrumbs) -> dict[str, Any]:
+def staged_body(page: Page, space: Space, breadcrumbs: Breadcrumbs) -> StagedWork:
     """A fetched page, ready for conversion, with the metadata its document will carry."""
     summary = page.summary
-    return staged(
+    return StagedWork(
         summary.id,
         space.key,
-        action="upsert",
-        stage="fetched",
+        Action.UPSERT,
+        Stage.FETCHED,
         version=summary.version,
         title=summary.title,
         storage=page.storage,

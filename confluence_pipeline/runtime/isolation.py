@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from confluence_pipeline.errors import PipelineError
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -18,7 +20,7 @@ R = TypeVar("R")
 _SERVICE_4XX = frozenset({408, 409, 429})
 
 
-class CircuitOpen(Exception):
+class CircuitOpen(PipelineError):
     """Too many failed requests in a row: the service is down, the rest waits for next run."""
 
 
