@@ -1,73 +1,147 @@
-"""Where the project keeps its files, and the settings read from the environment."""
+"""Everything the product reads from the operator's environment, read in one place.
+
+Endpoints and secrets come from here only: no Dagster resource field, run config or CLI flag
+can point a credential at another host. Sandboxes are reached the same way, through
+``LLAMA_CLOUD_BASE_URL``, ``ATLASSIAN_API_URL`` and the others.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from confluence_pipeline.confluence.oauth import OAuthApp
 from confluence_pipeline.errors import PipelineError
 
 DEFAULT_SECRET = "change-this-in-production"
+DEFAULT_LLAMA_CLOUD_URL = "https://api.cloud.llamaindex.ai"
+DEFAULT_DAGSTER_URL = "http://localhost:3000"
+LLAMA_CLOUD_ENV = ("LLAMA_CLOUD_API_KEY", "LLAMA_CLOUD_PROJECT_ID")
+SECRET_ENV = (
+    "LLAMA_CLOUD_API_KEY",
+    "SECRET_KEY",
+    "CONFLUENCE_API_TOKEN",
+    "CONFLUENCE_CLIENT_SECRET",
+    "DAGSTER_POSTGRES_PASSWORD",
+    "CONFLUENCE_PIPELINE_ALERT_WEBHOOK",
+)
+"""Variables whose values are masked wherever they could appear in a message."""
 
 
 class SettingsError(PipelineError):
     """A setting is missing or invalid; the message says which and how to fix it."""
 
 
-def home_dir() -> Path:
-    """``$CONFLUENCE_PIPELINE_HOME``, else ``~/.confluence_pipeline``; created on first use."""
-    raw = os.environ.get("CONFLUENCE_PIPELINE_HOME") or str(Path.home() / ".confluence_pipeline")
-    path = Path(raw).expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+@dataclass(frozen=True)
+class LlamaCloudSettings:
+    api_key: str = field(repr=False)
+    project_id: str
+    base_url: str
 
 
-def database_url() -> str:
-    """``$CONFLUENCE_PIPELINE_DATABASE_URL``, else a SQLite file in the home folder."""
-    return os.environ.get("CONFLUENCE_PIPELINE_DATABASE_URL") or (
-        f"sqlite:///{home_dir() / 'state.db'}"
-    )
+@dataclass(frozen=True)
+class Settings:
+    """The environment, read once: call :meth:`from_env` where a command or a run starts."""
 
+    env: Mapping[str, str] = field(repr=False)
 
-def dagster_home() -> Path:
-    """``$DAGSTER_HOME``, else ``<home>/dagster``, created on first use with a ``dagster.yaml``
-    that keeps the defaults (local SQLite storage) and turns telemetry off."""
-    if os.environ.get("DAGSTER_HOME"):
-        return Path(os.environ["DAGSTER_HOME"]).expanduser().resolve()
-    path = home_dir() / "dagster"
-    path.mkdir(parents=True, exist_ok=True)
-    config = path / "dagster.yaml"
-    if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n")
-    return path
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        return cls(dict(os.environ if env is None else env))
 
+    def _get(self, name: str) -> str | None:
+        return self.env.get(name) or None
 
-def secret_key() -> str:
-    """``$SECRET_KEY``; without it, a random key kept in ``<home>/secret.key`` (mode 0600).
+    @property
+    def home(self) -> Path:
+        """``$CONFLUENCE_PIPELINE_HOME``, else ``~/.confluence_pipeline``; created on first
+        use."""
+        raw = self._get("CONFLUENCE_PIPELINE_HOME") or str(Path.home() / ".confluence_pipeline")
+        path = Path(raw).expanduser().resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
 
-    The seed's placeholder ``change-this-in-production`` is refused. A shared (non-SQLite)
-    database needs ``SECRET_KEY`` set: every worker and host must decrypt the same tokens,
-    which a key file per home folder cannot guarantee.
-    """
-    value = os.environ.get("SECRET_KEY")
-    if value:
-        if value == DEFAULT_SECRET:
-            raise SettingsError(
-                "SECRET_KEY is the placeholder 'change-this-in-production'; set a real secret"
-            )
-        return value
-    if not database_url().startswith("sqlite"):
-        raise SettingsError(
-            "SECRET_KEY is not set: a shared state database (CONFLUENCE_PIPELINE_DATABASE_URL) "
-            "needs the same SECRET_KEY on every worker"
+    @property
+    def database_url(self) -> str:
+        """``$CONFLUENCE_PIPELINE_DATABASE_URL``, else a SQLite file in the home folder."""
+        return (
+            self._get("CONFLUENCE_PIPELINE_DATABASE_URL") or f"sqlite:///{self.home / 'state.db'}"
         )
-    path = home_dir() / "secret.key"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(32))
-    return path.read_text().strip()
+
+    @property
+    def dagster_home(self) -> Path:
+        """``$DAGSTER_HOME``, else ``<home>/dagster``, created on first use with a
+        ``dagster.yaml`` that keeps the defaults (local SQLite storage), telemetry off."""
+        explicit = self._get("DAGSTER_HOME")
+        if explicit:
+            return Path(explicit).expanduser().resolve()
+        path = self.home / "dagster"
+        path.mkdir(parents=True, exist_ok=True)
+        config = path / "dagster.yaml"
+        if not config.exists():
+            config.write_text("telemetry:\n  enabled: false\n")
+        return path
+
+    def secret_key(self) -> str:
+        """``$SECRET_KEY``; without it, a random key kept in ``<home>/secret.key`` (0600).
+
+        The seed's placeholder ``change-this-in-production`` is refused. A shared (non-SQLite)
+        database needs ``SECRET_KEY`` set: every worker and host must decrypt the same tokens,
+        which a key file per home folder cannot guarantee.
+        """
+        value = self._get("SECRET_KEY")
+        if value:
+            if value == DEFAULT_SECRET:
+                raise SettingsError(
+                    "SECRET_KEY is the placeholder 'change-this-in-production'; set a real secret"
+                )
+            return value
+        if not self.database_url.startswith("sqlite"):
+            raise SettingsError(
+                "SECRET_KEY is not set: a shared state database (CONFLUENCE_PIPELINE_DATABASE_URL)"
+                " needs the same SECRET_KEY on every worker"
+            )
+        path = self.home / "secret.key"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(32))
+        return path.read_text().strip()
+
+    def llamacloud(self) -> LlamaCloudSettings:
+        """The LlamaCloud project to write to; refuses when its variables are missing."""
+        missing = [name for name in LLAMA_CLOUD_ENV if not self._get(name)]
+        if missing:
+            raise SettingsError(
+                f"{', '.join(missing)} not set (see README: Configuration); for the sandbox: "
+                "LLAMA_CLOUD_API_KEY=sandbox-key LLAMA_CLOUD_PROJECT_ID=sandbox-project"
+            )
+        return LlamaCloudSettings(
+            api_key=self.env["LLAMA_CLOUD_API_KEY"],
+            project_id=self.env["LLAMA_CLOUD_PROJECT_ID"],
+            base_url=self._get("LLAMA_CLOUD_BASE_URL") or DEFAULT_LLAMA_CLOUD_URL,
+        )
+
+    def oauth_app(self) -> OAuthApp:
+        """The Atlassian OAuth app (``CONFLUENCE_CLIENT_ID``/``_SECRET``, ``ATLASSIAN_*_URL``)."""
+        return OAuthApp.from_env(self.env)
+
+    @property
+    def alert_webhook(self) -> str | None:
+        """``$CONFLUENCE_PIPELINE_ALERT_WEBHOOK``: where failure alerts go (none: skipped)."""
+        return self._get("CONFLUENCE_PIPELINE_ALERT_WEBHOOK")
+
+    @property
+    def dagster_url(self) -> str:
+        """``$CONFLUENCE_PIPELINE_DAGSTER_URL``: the UI's base URL for run links."""
+        return self._get("CONFLUENCE_PIPELINE_DAGSTER_URL") or DEFAULT_DAGSTER_URL
+
+    def secret_values(self) -> list[str]:
+        """The values of :data:`SECRET_ENV` that are set."""
+        return [value for name in SECRET_ENV if (value := self.env.get(name, ""))]

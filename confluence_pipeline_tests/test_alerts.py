@@ -23,16 +23,17 @@ from confluence_pipeline.defs.resources import (
 )
 from confluence_pipeline.defs.sensors import run_tags
 from confluence_pipeline_tests.webhook import Receiver, webhook_receiver
-from confluence_pipeline_tests.world import API_KEY, PROJECT, World, make_world
+from confluence_pipeline_tests.world import API_KEY, SECRET, World, make_world
 
 UI = "https://dagster.example.com/"
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     with make_world(f"sqlite:///{tmp_path / 'state.db'}") as world:
         world.connect()
         world.create_index()
+        world.export(monkeypatch)
         yield world
 
 
@@ -48,7 +49,6 @@ def failed_run(world: World) -> Iterator[tuple[dg.DagsterInstance, dg.ExecuteInP
     tags, as an operator's UI launch of a wrong cell in the partition grid would be."""
     with dg.instance_for_test() as instance:
         register_partitions(instance, ["docs"], [*world.space_keys, "OTHER"])
-        url = world.store.engine.url.render_as_string(hide_password=False)
         result = dg.materialize(
             sync_assets,
             partition_key="docs|OTHER",
@@ -56,11 +56,9 @@ def failed_run(world: World) -> Iterator[tuple[dg.DagsterInstance, dg.ExecuteInP
             tags=run_tags("docs", "OTHER"),
             raise_on_error=False,
             resources={
-                "state": StateResource(database_url=url, secret_key="test-secret-key"),
+                "state": StateResource(),
                 "confluence": ConfluenceResource(),
-                "llamacloud": LlamaCloudResource(
-                    api_key=API_KEY, project_id=PROJECT, base_url=world.cloud_url
-                ),
+                "llamacloud": LlamaCloudResource(),
             },
         )
         assert not result.success
@@ -85,10 +83,11 @@ def test_failed_run_posts_index_space_link_and_error(
     receiver: Receiver,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("LLAMA_CLOUD_API_KEY", API_KEY)
+    monkeypatch.setenv("CONFLUENCE_PIPELINE_ALERT_WEBHOOK", receiver.url)
+    monkeypatch.setenv("CONFLUENCE_PIPELINE_DAGSTER_URL", UI)
     instance, result = failed_run
 
-    outcome = _evaluate(instance, result, AlertWebhookResource(url=receiver.url, dagster_url=UI))
+    outcome = _evaluate(instance, result, AlertWebhookResource())
 
     assert outcome is None
     [body] = receiver.bodies
@@ -98,7 +97,7 @@ def test_failed_run_posts_index_space_link_and_error(
         "confluence_spaces: space 'OTHER' is not configured for index 'docs'"
     )
     assert body["run_url"] in body["text"]
-    assert API_KEY not in str(body) and "test-secret-key" not in str(body)
+    assert API_KEY not in str(body) and SECRET not in str(body)
 
 
 def test_without_a_webhook_the_sensor_skips_and_posts_nothing(
@@ -144,13 +143,16 @@ def test_webhook_url_from_the_environment_and_run_tags_from_a_ui_launch(
 
 
 def test_a_refusing_webhook_fails_the_tick_without_revealing_its_url(
-    failed_run: tuple[dg.DagsterInstance, dg.ExecuteInProcessResult], receiver: Receiver
+    failed_run: tuple[dg.DagsterInstance, dg.ExecuteInProcessResult],
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("CONFLUENCE_PIPELINE_ALERT_WEBHOOK", receiver.url)
     receiver.status_code = 500
     instance, result = failed_run
 
     with pytest.raises(AlertWebhookError) as raised:
-        _evaluate(instance, result, AlertWebhookResource(url=receiver.url))
+        _evaluate(instance, result, AlertWebhookResource())
 
     assert "HTTP 500" in str(raised.value)
     assert "not-a-real-token" not in str(raised.value)
@@ -160,6 +162,7 @@ def test_an_unexpected_exception_is_named_by_class_with_secrets_masked(
     receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LLAMA_CLOUD_API_KEY", "llx-very-secret")
+    monkeypatch.setenv("CONFLUENCE_PIPELINE_ALERT_WEBHOOK", receiver.url)
 
     @dg.op
     def explode() -> None:
@@ -168,7 +171,7 @@ def test_an_unexpected_exception_is_named_by_class_with_secrets_masked(
     job = dg.GraphDefinition(name="exploding", node_defs=[explode]).to_job()
     with dg.instance_for_test() as instance:
         result = job.execute_in_process(instance=instance, raise_on_error=False)
-        _evaluate(instance, result, AlertWebhookResource(url=receiver.url))
+        _evaluate(instance, result, AlertWebhookResource())
 
     [body] = receiver.bodies
     assert body["error"] == "explode: ValueError: LlamaCloud refused key ***"

@@ -17,14 +17,15 @@ from confluence_pipeline.defs.resources import (
     StateResource,
 )
 from confluence_pipeline.defs.sensors import sync_due_sensor
-from confluence_pipeline_tests.world import API_KEY, PROJECT, World, make_world
+from confluence_pipeline_tests.world import World, make_world
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     with make_world(f"sqlite:///{tmp_path / 'state.db'}") as world:
         world.connect()
         world.create_index()
+        world.export(monkeypatch)
         yield world
 
 
@@ -34,13 +35,11 @@ def instance() -> Iterator[dg.DagsterInstance]:
         yield instance
 
 
-def _resources(world: World) -> dict[str, object]:
+def _resources() -> dict[str, object]:
     return {
-        "state": StateResource(database_url=_url(world), secret_key="test-secret-key"),
+        "state": StateResource(),
         "confluence": ConfluenceResource(),
-        "llamacloud": LlamaCloudResource(
-            api_key=API_KEY, project_id=PROJECT, base_url=world.cloud_url
-        ),
+        "llamacloud": LlamaCloudResource(),
     }
 
 
@@ -52,7 +51,7 @@ def _materialize(world: World, instance: dg.DagsterInstance, key: str) -> dg.Exe
     return dg.materialize(
         sync_assets,
         partition_key=key,
-        resources=_resources(world),
+        resources=_resources(),
         instance=instance,
         raise_on_error=False,
     )
@@ -130,7 +129,7 @@ def test_blocked_mass_deletion_fails_the_blocking_check(
 
 def _evaluate(world: World, instance: dg.DagsterInstance, cursor: str | None = None):  # type: ignore[no-untyped-def]
     context = dg.build_sensor_context(
-        instance=instance, cursor=cursor, resources={"state": _resources(world)["state"]}
+        instance=instance, cursor=cursor, resources={"state": StateResource()}
     )
     return sync_due_sensor(context)
 

@@ -34,7 +34,7 @@ from confluence_pipeline_tests.oauth_world import (
     store_oauth_connection,
 )
 
-KEY = "test-secret-key"
+KEY = "test-secret-key-of-32-characters"
 
 
 @pytest.fixture
@@ -77,6 +77,15 @@ def test_runs_use_oauth_connections_and_leak_no_secret(
     for name, value in sandbox.env().items():
         monkeypatch.setenv(name, value)
     url = f"sqlite:///{tmp_path / 'state.db'}"
+    environment = {
+        "CONFLUENCE_PIPELINE_DATABASE_URL": url,
+        "SECRET_KEY": KEY,
+        "LLAMA_CLOUD_API_KEY": "sandbox-key",
+        "LLAMA_CLOUD_PROJECT_ID": "sandbox-project",
+        "LLAMA_CLOUD_BASE_URL": cloud,
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
     store = StateStore.open(url, KEY)
     first, second = [space["key"] for space in ConfluenceAdmin(sandbox.url).spaces()]
     store_oauth_connection(store, sandbox, "oauth", code)
@@ -93,11 +102,9 @@ def test_runs_use_oauth_connections_and_leak_no_secret(
             name=index, spaces=[space], pipeline_name=pipeline_name(index), connection=connection
         )
     resources: dict[str, Any] = {
-        "state": StateResource(database_url=url, secret_key=KEY),
-        "confluence": ConfluenceResource(),  # OAuth settings come from the environment
-        "llamacloud": LlamaCloudResource(
-            api_key="sandbox-key", project_id="sandbox-project", base_url=cloud
-        ),
+        "state": StateResource(),
+        "confluence": ConfluenceResource(),
+        "llamacloud": LlamaCloudResource(),
     }
     failures: list[str] = []
     with dg.instance_for_test() as instance:

@@ -20,14 +20,15 @@ from confluence_pipeline.defs.resources import (
 from confluence_pipeline.llamacloud import Document
 from confluence_pipeline.sync.reconcile import reconcile_index
 from confluence_pipeline.sync.spaces import site_id
-from confluence_pipeline_tests.world import API_KEY, PROJECT, World, make_world
+from confluence_pipeline_tests.world import World, make_world
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     with make_world(f"sqlite:///{tmp_path / 'state.db'}", spaces=2, pages_per_space=20) as world:
         world.connect()
         world.create_index()
+        world.export(monkeypatch)
         yield world
 
 
@@ -65,14 +66,9 @@ def test_reconciliation_finds_missing_unexpected_and_stale_documents(world: Worl
 def test_index_matches_space_check_per_partition(world: World) -> None:
     space = world.space_keys[0]
     resources = {
-        "state": StateResource(
-            database_url=world.store.engine.url.render_as_string(hide_password=False),
-            secret_key="test-secret-key",
-        ),
+        "state": StateResource(),
         "confluence": ConfluenceResource(),
-        "llamacloud": LlamaCloudResource(
-            api_key=API_KEY, project_id=PROJECT, base_url=world.cloud_url
-        ),
+        "llamacloud": LlamaCloudResource(),
     }
     with dg.instance_for_test() as instance:
         register_partitions(instance, ["docs"], world.space_keys)

@@ -6,6 +6,8 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import pytest
+
 from confluence_pipeline.confluence import ConfluenceClient, basic_auth
 from confluence_pipeline.llamacloud import LlamaCloudSink, pipeline_name
 from confluence_pipeline.sandbox import confluence, llamacloud
@@ -17,6 +19,7 @@ from confluence_pipeline.sync.run import sync_space
 
 EMAIL, TOKEN = "demo@example.com", "sandbox-token"
 API_KEY, PROJECT = "sandbox-key", "sandbox-project"
+SECRET = "test-secret-key-of-32-characters"
 
 
 @dataclass
@@ -27,6 +30,23 @@ class World:
     wiki: ConfluenceAdmin
     cloud: LlamaCloudAdmin
     space_keys: list[str]
+
+    def environment(self) -> dict[str, str]:
+        """The operator's environment for Dagster resources and the CLI against this world."""
+        return {
+            "CONFLUENCE_PIPELINE_DATABASE_URL": self.store.engine.url.render_as_string(
+                hide_password=False
+            ),
+            "SECRET_KEY": SECRET,
+            "LLAMA_CLOUD_API_KEY": API_KEY,
+            "LLAMA_CLOUD_PROJECT_ID": PROJECT,
+            "LLAMA_CLOUD_BASE_URL": self.cloud_url,
+        }
+
+    def export(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Sets :meth:`environment` for the rest of the test."""
+        for name, value in self.environment().items():
+            monkeypatch.setenv(name, value)
 
     def client(self) -> ConfluenceClient:
         return ConfluenceClient(self.wiki_url, basic_auth(EMAIL, TOKEN))
@@ -75,7 +95,7 @@ def make_world(
 ) -> Iterator[World]:
     wiki_app = confluence.create_app(spaces=spaces, pages_per_space=pages_per_space, seed=seed)
     with ServerThread(wiki_app) as wiki, ServerThread(llamacloud.create_app()) as cloud:
-        store = StateStore.open(state_url, "test-secret-key")
+        store = StateStore.open(state_url, SECRET)
         try:
             admin = ConfluenceAdmin(wiki.url)
             keys = [space["key"] for space in admin.spaces()]

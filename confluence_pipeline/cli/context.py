@@ -1,4 +1,4 @@
-"""What every command needs: settings, the state database, the Dagster instance."""
+"""What every command needs: settings, the state database, LlamaCloud, the Dagster instance."""
 
 from __future__ import annotations
 
@@ -8,20 +8,27 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from confluence_pipeline import settings
+from confluence_pipeline.llamacloud import LlamaCloudSink
+from confluence_pipeline.settings import Settings
 from confluence_pipeline.state import StateStore
 
 
 @contextlib.contextmanager
 def open_state() -> Iterator[StateStore]:
-    store = StateStore.open(settings.database_url(), settings.secret_key())
+    settings = Settings.from_env()
+    store = StateStore.open(settings.database_url, settings.secret_key())
     try:
         yield store
     finally:
         store.close()
 
 
+def llamacloud_sink() -> LlamaCloudSink:
+    cloud = Settings.from_env().llamacloud()
+    return LlamaCloudSink(cloud.api_key, cloud.project_id, base_url=cloud.base_url)
+
+
 def dagster_instance() -> dg.DagsterInstance:
     """The instance of ``$DAGSTER_HOME`` (default ``<home>/dagster``), the one the UI shows."""
-    os.environ["DAGSTER_HOME"] = str(settings.dagster_home())
+    os.environ["DAGSTER_HOME"] = str(Settings.from_env().dagster_home)
     return dg.DagsterInstance.get()

@@ -9,17 +9,17 @@ import time
 
 import click
 
-from confluence_pipeline import settings
 from confluence_pipeline.cli.connections import connect
 from confluence_pipeline.cli.indexes import create
 from confluence_pipeline.cli.output import console, fail, print_table
 from confluence_pipeline.cli.syncing import sync
+from confluence_pipeline.settings import Settings
 
 _MARKER = ".demo-home"
 
 
 def _reset_home() -> None:
-    home = settings.home_dir()
+    home = Settings.from_env().home
     if any(home.iterdir()) and not (home / _MARKER).exists():
         raise fail(
             f"{home} holds data that is not from a demo; point CONFLUENCE_PIPELINE_HOME "
@@ -45,7 +45,7 @@ def demo(ctx: click.Context, pages_per_space: int) -> None:
     os.environ.pop("DAGSTER_HOME", None)
     os.environ.pop("CONFLUENCE_PIPELINE_DATABASE_URL", None)
     _reset_home()
-    console.print(f"demo home: {settings.home_dir()}", markup=False)
+    console.print(f"demo home: {Settings.from_env().home}", markup=False)
     confluence_app = confluence.create_app(spaces=3, pages_per_space=pages_per_space, seed=0)
     with (
         ServerThread(confluence_app) as wiki,
@@ -115,7 +115,8 @@ def demo(ctx: click.Context, pages_per_space: int) -> None:
         markup=False,
     )
     console.print(
-        f"browse the runs: CONFLUENCE_PIPELINE_HOME={settings.home_dir()} make dev", markup=False
+        f"browse the runs: CONFLUENCE_PIPELINE_HOME={Settings.from_env().home} make dev",
+        markup=False,
     )
     if indexed != expected:
         raise fail("the index does not match the sandbox")

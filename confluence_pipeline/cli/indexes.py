@@ -8,8 +8,7 @@ from typing import Any
 import click
 import yaml
 
-from confluence_pipeline.cli.context import dagster_instance, open_state
-from confluence_pipeline.cli.env import llamacloud_sink
+from confluence_pipeline.cli.context import dagster_instance, llamacloud_sink, open_state
 from confluence_pipeline.cli.output import console, fail, print_json, print_table
 from confluence_pipeline.defs.partitions import register_partitions
 from confluence_pipeline.llamacloud import pipeline_name

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 
 import click
 
-from confluence_pipeline import settings
 from confluence_pipeline.cli.context import open_state
 from confluence_pipeline.cli.oauth_callback import CallbackError, CallbackServer
 from confluence_pipeline.cli.output import console, fail
@@ -29,6 +28,7 @@ from confluence_pipeline.confluence.oauth import (
     new_state,
 )
 from confluence_pipeline.confluence.oauth_auth import OAuthBearerAuth, StaticTokens
+from confluence_pipeline.settings import Settings
 
 
 class _Refused(Exception):
@@ -40,10 +40,10 @@ def oauth_connect(
 ) -> None:
     """Runs the whole consent flow; raises click Exit (after one error line) on failure."""
     try:
-        app = OAuthApp.from_env().require_credentials()
+        app = Settings.from_env().oauth_app().require_credentials()
     except OAuthError as exc:
         raise fail(f"{exc}; or connect with --site, --email and --api-token") from None
-    settings.secret_key()  # a refused SECRET_KEY fails before the browser round trip
+    Settings.from_env().secret_key()  # a refused SECRET_KEY fails before the browser round trip
     if name and not replace:
         with open_state() as store:
             if any(c.name == name for c in store.registry.list_connections()):

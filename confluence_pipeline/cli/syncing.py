@@ -7,10 +7,10 @@ import time
 import click
 
 from confluence_pipeline.cli.context import dagster_instance, open_state
-from confluence_pipeline.cli.env import REQUIRED_FOR_SYNC, require_env
 from confluence_pipeline.cli.output import StepProgress, console, fail, print_json, print_table
 from confluence_pipeline.definitions import defs
 from confluence_pipeline.defs.launch import LaunchedRun, run_sync
+from confluence_pipeline.settings import Settings
 from confluence_pipeline.state import StateStore, SyncRun
 
 HISTORY_COLUMNS = [
@@ -68,7 +68,7 @@ def _note(outcome: LaunchedRun, run: SyncRun | None) -> str:
 )
 def sync(name: str, spaces: tuple[str, ...], full: bool, allow_mass_delete: bool) -> None:
     """Sync an index now, through the Dagster job (runs show in the UI)."""
-    require_env(*REQUIRED_FOR_SYNC)
+    Settings.from_env().llamacloud()  # missing variables fail before any run starts
     with open_state() as store:
         index = store.registry.get_index(name)
         unknown = [s for s in spaces if s not in index.spaces]

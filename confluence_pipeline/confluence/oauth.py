@@ -9,7 +9,6 @@ endpoint path, the status and Atlassian's ``error``/``error_description``, never
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -76,12 +75,11 @@ class OAuthApp:
     scopes: tuple[str, ...] = DEFAULT_SCOPES
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> OAuthApp:
+    def from_env(cls, env: Mapping[str, str]) -> OAuthApp:
         """Reads ``CONFLUENCE_CLIENT_ID``, ``CONFLUENCE_CLIENT_SECRET``,
         ``CONFLUENCE_REDIRECT_URI``, ``ATLASSIAN_AUTH_URL``, ``ATLASSIAN_API_URL`` and
         ``CONFLUENCE_SCOPES`` (space-separated); unset ones take the defaults, missing client
         credentials stay empty (see :meth:`require_credentials`)."""
-        env = os.environ if env is None else env
         scopes = tuple((env.get("CONFLUENCE_SCOPES") or "").split()) or DEFAULT_SCOPES
         return cls(
             client_id=env.get("CONFLUENCE_CLIENT_ID", ""),

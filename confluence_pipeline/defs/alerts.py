@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any, Protocol
 
 import dagster as dg
@@ -10,18 +9,9 @@ import httpx
 
 from confluence_pipeline.defs.sensors import INDEX_TAG, SPACE_TAG
 from confluence_pipeline.errors import PipelineError
+from confluence_pipeline.settings import Settings
 
 WEBHOOK_ENV = "CONFLUENCE_PIPELINE_ALERT_WEBHOOK"
-DAGSTER_URL_ENV = "CONFLUENCE_PIPELINE_DAGSTER_URL"
-# Values of these variables are replaced by "***" wherever they would appear in a message.
-SECRET_ENV = (
-    "LLAMA_CLOUD_API_KEY",
-    "SECRET_KEY",
-    "CONFLUENCE_API_TOKEN",
-    "CONFLUENCE_CLIENT_SECRET",
-    "DAGSTER_POSTGRES_PASSWORD",
-    WEBHOOK_ENV,
-)
 _MAX_ERROR_CHARS = 500
 
 
@@ -29,21 +19,18 @@ class AlertWebhookError(PipelineError):
     """The webhook refused or could not be reached; the message never contains its URL."""
 
 
-class AlertWebhookResource(dg.ConfigurableResource):
-    """Where failure alerts go. Unset fields fall back to ``$CONFLUENCE_PIPELINE_ALERT_WEBHOOK``
-    (no URL: alerts are skipped) and ``$CONFLUENCE_PIPELINE_DAGSTER_URL`` (the UI's base URL for
-    run links, default ``http://localhost:3000``)."""
+class AlertWebhookResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """Where failure alerts go: ``$CONFLUENCE_PIPELINE_ALERT_WEBHOOK`` (no URL: alerts are
+    skipped), with run links on ``$CONFLUENCE_PIPELINE_DAGSTER_URL`` (default
+    ``http://localhost:3000``). Neither is a field: run config must not redirect alerts."""
 
-    url: str | None = None
-    dagster_url: str | None = None
     timeout_seconds: float = 10.0
 
     def webhook_url(self) -> str | None:
-        return self.url or os.environ.get(WEBHOOK_ENV) or None
+        return Settings.from_env().alert_webhook
 
     def run_url(self, run_id: str) -> str:
-        base = self.dagster_url or os.environ.get(DAGSTER_URL_ENV) or "http://localhost:3000"
-        return f"{base.rstrip('/')}/runs/{run_id}"
+        return f"{Settings.from_env().dagster_url.rstrip('/')}/runs/{run_id}"
 
     def post(self, message: dict[str, Any]) -> None:
         """Posts ``message`` as JSON; raises :class:`AlertWebhookError` unless answered 2xx."""
@@ -59,8 +46,8 @@ class AlertWebhookResource(dg.ConfigurableResource):
 
 
 def redact(text: str, secrets: list[str] | None = None) -> str:
-    """``text`` with every secret value (by default those of :data:`SECRET_ENV`) masked."""
-    values = secrets if secrets is not None else [os.environ.get(n, "") for n in SECRET_ENV]
+    """``text`` with every secret value (by default those of ``settings.SECRET_ENV``) masked."""
+    values = secrets if secrets is not None else Settings.from_env().secret_values()
     for value in sorted((v for v in values if len(v) >= 4), key=len, reverse=True):
         text = text.replace(value, "***")
     return text

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import dagster as dg
 import pandas as pd
 
-from confluence_pipeline.runtime import allocator
 from confluence_pipeline.defs.partitions import index_space_partitions, split_partition_key
 from confluence_pipeline.defs.resources import ConfluenceResource, LlamaCloudResource, StateResource
+from confluence_pipeline.runtime import allocator
 from confluence_pipeline.state import Index, RegistryError, StateStore
 from confluence_pipeline.sync.convert import convert_pages
 from confluence_pipeline.sync.errors import SyncError

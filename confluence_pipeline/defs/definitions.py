@@ -16,10 +16,7 @@ defs = dg.Definitions(
     resources={
         "state": StateResource(),
         "confluence": ConfluenceResource(),
-        "llamacloud": LlamaCloudResource(
-            api_key=dg.EnvVar("LLAMA_CLOUD_API_KEY"),
-            project_id=dg.EnvVar("LLAMA_CLOUD_PROJECT_ID"),
-        ),
+        "llamacloud": LlamaCloudResource(),
         "alert_webhook": AlertWebhookResource(),
     },
 )

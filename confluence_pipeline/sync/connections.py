@@ -25,6 +25,7 @@ from confluence_pipeline.confluence.oauth import (
     refresh_tokens,
 )
 from confluence_pipeline.confluence.oauth_auth import DEFAULT_MARGIN, OAuthBearerAuth
+from confluence_pipeline.settings import Settings
 from confluence_pipeline.state import Connection, RegistryError, SecretKeyMismatch, StateStore
 
 
@@ -39,8 +40,8 @@ def open_client(
 ) -> ConfluenceClient:
     """A client for ``connection`` (close it, or use it as a context manager).
 
-    ``oauth`` defaults to :meth:`OAuthApp.from_env`; its client credentials are needed only when
-    a token must be refreshed. Raises NeedsReconsent when the connection's credentials were
+    ``oauth`` defaults to the environment's app (``Settings.oauth_app``); its client
+    credentials are needed only when a token must be refreshed. Raises NeedsReconsent when the connection's credentials were
     refused or deleted, SecretKeyMismatch when they cannot be decrypted.
     """
     if connection.needs_reconsent:
@@ -58,7 +59,7 @@ def open_client(
     if connection.auth_kind == "oauth":
         if not connection.cloud_id:
             raise RegistryError(f"OAuth connection {connection.name!r} has no cloud id")
-        app = oauth or OAuthApp.from_env()
+        app = oauth or Settings.from_env().oauth_app()
         source = store.tokens.source(connection.id, lambda token: refresh_tokens(app, token))
         source.current()  # decrypts now: a wrong SECRET_KEY fails here with a clear message
         auth_flow = OAuthBearerAuth(source, margin=margin)
