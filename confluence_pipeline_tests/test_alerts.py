@@ -21,7 +21,7 @@ from confluence_pipeline.defs.resources import (
     LlamaCloudResource,
     StateResource,
 )
-from confluence_pipeline.defs.sensors import run_tags
+from confluence_pipeline.defs.tags import run_tags
 from confluence_pipeline_tests.webhook import Receiver, webhook_receiver
 from confluence_pipeline_tests.world import API_KEY, SECRET, World, make_world
 

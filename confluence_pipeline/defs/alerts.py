@@ -7,7 +7,12 @@ from typing import Any, Protocol
 import dagster as dg
 import httpx
 
-from confluence_pipeline.defs.sensors import INDEX_TAG, SPACE_TAG
+from confluence_pipeline.defs.tags import (
+    DAGSTER_PARTITION_INDEX_TAG,
+    DAGSTER_PARTITION_SPACE_TAG,
+    INDEX_TAG,
+    SPACE_TAG,
+)
 from confluence_pipeline.errors import PipelineError
 from confluence_pipeline.settings import Settings
 
@@ -57,8 +62,8 @@ def run_partition(tags: dict[str, str]) -> tuple[str | None, str | None]:
     """``(index, space)`` of a run: the sensor's and CLI's own tags, else the partition tags
     Dagster adds to any partitioned run (UI launches, backfills); ``None`` when unpartitioned."""
     return (
-        tags.get(INDEX_TAG) or tags.get("dagster/partition/index"),
-        tags.get(SPACE_TAG) or tags.get("dagster/partition/space"),
+        tags.get(INDEX_TAG) or tags.get(DAGSTER_PARTITION_INDEX_TAG),
+        tags.get(SPACE_TAG) or tags.get(DAGSTER_PARTITION_SPACE_TAG),
     )
 
 

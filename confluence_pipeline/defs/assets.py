@@ -11,6 +11,7 @@ import pandas as pd
 
 from confluence_pipeline.defs.partitions import index_space_partitions, split_partition_key
 from confluence_pipeline.defs.resources import ConfluenceResource, LlamaCloudResource, StateResource
+from confluence_pipeline.defs.tags import ALLOW_MASS_DELETE_TAG, FULL_SYNC_TAG
 from confluence_pipeline.runtime import allocator
 from confluence_pipeline.state import Index, RegistryError, StateStore
 from confluence_pipeline.sync.convert import convert_pages
@@ -27,8 +28,6 @@ CONFLUENCE_POOL = "confluence"
 """Steps that call Confluence share this Dagster pool, so all runs together stay within what
 the site allows (set its limit in the instance's ``concurrency`` settings)."""
 RECONCILE = "index_matches_space"  # the check itself is in checks.py
-FULL_SYNC_TAG = "confluence_pipeline/full"
-ALLOW_MASS_DELETE_TAG = "confluence_pipeline/allow_mass_delete"
 
 
 @dataclass

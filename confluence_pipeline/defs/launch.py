@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from confluence_pipeline.defs.assets import ALLOW_MASS_DELETE_TAG, FULL_SYNC_TAG, sync_job
+from confluence_pipeline.defs.assets import sync_job
 from confluence_pipeline.defs.partitions import partition_key, register_partitions
-from confluence_pipeline.defs.sensors import run_tags
+from confluence_pipeline.defs.tags import ALLOW_MASS_DELETE_TAG, FULL_SYNC_TAG, run_tags
 from confluence_pipeline.state import Index
 
 

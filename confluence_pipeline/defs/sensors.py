@@ -11,22 +11,13 @@ from confluence_pipeline.defs.partitions import (
     space_partitions,
 )
 from confluence_pipeline.defs.resources import StateResource
+from confluence_pipeline.defs.tags import run_tags
 from confluence_pipeline.state import Index
-
-INDEX_TAG = "confluence_pipeline/index"
-SPACE_TAG = "confluence_pipeline/space"
-
-
-def run_tags(index: str, space: str) -> dict[str, str]:
-    """Tags of a sync run; ``confluence_pipeline/partition`` limits runs per partition to one."""
-    return {INDEX_TAG: index, SPACE_TAG: space, "confluence_pipeline/partition": f"{index}|{space}"}
 
 
 def _due(index: Index, last: datetime | None, now: datetime) -> bool:
     if last is None:
         return True
-    if last.tzinfo is None:  # SQLite returns naive UTC
-        last = last.replace(tzinfo=UTC)
     return (now - last).total_seconds() >= index.interval_minutes * 60
 
 
