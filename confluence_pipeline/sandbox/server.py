@@ -46,7 +46,7 @@ class ServerThread:
         self.host = host
         self.port = port or free_port(host)
         self._server = uvicorn.Server(_config(app, self.host, self.port))
-        self._server.install_signal_handlers = lambda: None  # type: ignore[attr-defined,method-assign]
+        self._server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
         self._thread = threading.Thread(
             target=self._server.run, daemon=True, name=f"sandbox:{self.port}"
         )
@@ -98,7 +98,7 @@ def serve_until_signal(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         for server in servers.values():
-            server.install_signal_handlers = lambda: None  # type: ignore[attr-defined,method-assign]
+            server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
         tasks = [asyncio.create_task(server.serve()) for server in servers.values()]
         while not all(server.started for server in servers.values()):
             if any(task.done() for task in tasks):

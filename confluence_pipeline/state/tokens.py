@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any, Unpack, cast
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
@@ -27,7 +28,7 @@ from confluence_pipeline.state.registry import RegistryError
 
 log = logging.getLogger(__name__)
 Refresher = Callable[[str], TokenSet]
-_TABLE = Connection.__table__
+_TABLE = cast(sa.Table, Connection.__table__)
 _COLUMNS = (
     _TABLE.c.name,
     _TABLE.c.auth_kind,
@@ -119,7 +120,9 @@ class TokenVault:
             conn.exec_driver_sql("COMMIT")
 
     @staticmethod
-    def _row(conn: sa.Connection, connection_id: int, *, lock: bool) -> sa.Row[tuple[object, ...]]:
+    def _row(
+        conn: sa.Connection, connection_id: int, *, lock: bool
+    ) -> sa.Row[Unpack[tuple[Any, ...]]]:
         query = sa.select(*_COLUMNS).where(_TABLE.c.id == connection_id)
         if lock:
             query = query.with_for_update()
@@ -132,7 +135,7 @@ class TokenVault:
             raise NeedsReconsent(row.name)
         return row
 
-    def _tokens(self, row: sa.Row[tuple[object, ...]]) -> TokenSet:
+    def _tokens(self, row: sa.Row[Unpack[tuple[Any, ...]]]) -> TokenSet:
         expires = row.access_expires_at or datetime.fromtimestamp(0, UTC)
         secret = self._cipher.decrypt(row.secret)
         return TokenSet.from_secret(secret, expires_at=expires, scopes=row.scopes or ())
