@@ -111,7 +111,10 @@ def _upload_checks() -> list[dg.AssetCheckSpec]:
     tags={"stage": "extract"},
     kinds={"confluence"},
     pool=CONFLUENCE_POOL,
-    description="The Confluence space of the partition, resolved by key: id, name, homepage.",
+    description=(
+        "The Confluence space of the partition, resolved by key: id, name, homepage "
+        "(sync/spaces.py)."
+    ),
 )
 def confluence_spaces(
     context: dg.AssetExecutionContext, state: StateResource, confluence: ConfluenceResource
@@ -138,7 +141,8 @@ def confluence_spaces(
     deps=[confluence_spaces],
     description=(
         "Every current page of the space, listed without bodies; bodies of new or changed "
-        "pages are staged in the state database, pages gone from the space staged for deletion."
+        "pages are staged in the state database, pages gone from the space staged for deletion "
+        "(sync/plan.py, with the change probe of sync/probe.py)."
     ),
 )
 def confluence_pages(
@@ -179,7 +183,10 @@ def confluence_pages(
     tags={"stage": "transform"},
     kinds={"python", "markdown"},
     deps=[confluence_pages],
-    description="Staged page bodies converted to Markdown documents with citation metadata.",
+    description=(
+        "Staged page bodies converted to Markdown documents with citation metadata "
+        "(sync/convert.py)."
+    ),
 )
 def markdown_documents(
     context: dg.AssetExecutionContext, state: StateResource
@@ -205,7 +212,8 @@ def markdown_documents(
     deps=[markdown_documents],
     description=(
         "Documents upserted into the index's LlamaCloud pipeline and documents of deleted "
-        "pages removed; page versions are recorded only after LlamaCloud accepted them."
+        "pages removed; page versions are recorded only after LlamaCloud accepted them "
+        "(sync/upload.py)."
     ),
     check_specs=_upload_checks(),
 )

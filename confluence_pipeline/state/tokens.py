@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Unpack, cast
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
@@ -120,9 +120,7 @@ class TokenVault:
             conn.exec_driver_sql("COMMIT")
 
     @staticmethod
-    def _row(
-        conn: sa.Connection, connection_id: int, *, lock: bool
-    ) -> sa.Row[Unpack[tuple[Any, ...]]]:
+    def _row(conn: sa.Connection, connection_id: int, *, lock: bool) -> sa.Row[*tuple[Any, ...]]:
         query = sa.select(*_COLUMNS).where(_TABLE.c.id == connection_id)
         if lock:
             query = query.with_for_update()
@@ -135,7 +133,7 @@ class TokenVault:
             raise NeedsReconsent(row.name)
         return row
 
-    def _tokens(self, row: sa.Row[Unpack[tuple[Any, ...]]]) -> TokenSet:
+    def _tokens(self, row: sa.Row[*tuple[Any, ...]]) -> TokenSet:
         expires = row.access_expires_at or datetime.fromtimestamp(0, UTC)
         secret = self._cipher.decrypt(row.secret)
         return TokenSet.from_secret(secret, expires_at=expires, scopes=row.scopes or ())
