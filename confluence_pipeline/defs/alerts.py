@@ -24,7 +24,7 @@ class AlertWebhookError(PipelineError):
     """The webhook refused or could not be reached; the message never contains its URL."""
 
 
-class AlertWebhookResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+class AlertWebhookResource(dg.ConfigurableResource):
     """Where failure alerts go: ``$CONFLUENCE_PIPELINE_ALERT_WEBHOOK`` (no URL: alerts are
     skipped), with run links on ``$CONFLUENCE_PIPELINE_DAGSTER_URL`` (default
     ``http://localhost:3000``). Neither is a field: run config must not redirect alerts."""

@@ -118,7 +118,7 @@ def _upload_checks() -> list[dg.AssetCheckSpec]:
 )
 def confluence_spaces(
     context: dg.AssetExecutionContext, state: StateResource, confluence: ConfluenceResource
-) -> dg.MaterializeResult:  # type: ignore[type-arg]
+) -> dg.MaterializeResult:
     with _step(context, state) as step, confluence.client_for(step.store, step.index) as client:
         space = resolve_space(step.store, client, step.index, step.space_key)
     return dg.MaterializeResult(
@@ -147,7 +147,7 @@ def confluence_spaces(
 )
 def confluence_pages(
     context: dg.AssetExecutionContext, state: StateResource, confluence: ConfluenceResource
-) -> dg.MaterializeResult:  # type: ignore[type-arg]
+) -> dg.MaterializeResult:
     with _step(context, state) as step, confluence.client_for(step.store, step.index) as client:
         space = recorded_space(step.store, step.index, step.space_key)
         plan = plan_pages(
@@ -190,7 +190,7 @@ def confluence_pages(
 )
 def markdown_documents(
     context: dg.AssetExecutionContext, state: StateResource
-) -> dg.MaterializeResult:  # type: ignore[type-arg]
+) -> dg.MaterializeResult:
     with _step(context, state) as step:
         result = convert_pages(step.store, step.index, step.space_key, log=context.log.info)
     return dg.MaterializeResult(
@@ -219,7 +219,7 @@ def markdown_documents(
 )
 def llamacloud_uploads(
     context: dg.AssetExecutionContext, state: StateResource, llamacloud: LlamaCloudResource
-) -> dg.MaterializeResult:  # type: ignore[type-arg]
+) -> dg.MaterializeResult:
     with _step(context, state) as step, llamacloud.sink() as sink:
         allow = step.full or context.run.tags.get(ALLOW_MASS_DELETE_TAG) == "true"
         result = upload_documents(

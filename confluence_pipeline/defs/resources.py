@@ -22,7 +22,7 @@ from confluence_pipeline.state import Index, StateStore
 from confluence_pipeline.sync.connections import open_client
 
 
-class StateResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+class StateResource(dg.ConfigurableResource):
     """The state database (``CONFLUENCE_PIPELINE_DATABASE_URL``, ``SECRET_KEY``)."""
 
     @contextlib.contextmanager
@@ -35,7 +35,7 @@ class StateResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             store.close()
 
 
-class ConfluenceResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+class ConfluenceResource(dg.ConfigurableResource):
     """Builds a Confluence client for the connection an index names: HTTP Basic on the site
     for API tokens, bearer tokens on ``{ATLASSIAN_API_URL}/ex/confluence/{cloudId}`` for OAuth
     (refreshed under the state database's per-connection lock)."""
@@ -57,7 +57,7 @@ class ConfluenceResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             yield client
 
 
-class LlamaCloudResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+class LlamaCloudResource(dg.ConfigurableResource):
     """The LlamaCloud project documents go to (``LLAMA_CLOUD_API_KEY``,
     ``LLAMA_CLOUD_PROJECT_ID``, ``LLAMA_CLOUD_BASE_URL``)."""
 
