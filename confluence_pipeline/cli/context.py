@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator
 
@@ -32,3 +33,14 @@ def dagster_instance() -> dg.DagsterInstance:
     """The instance of ``$DAGSTER_HOME`` (default ``<home>/dagster``), the one the UI shows."""
     os.environ["DAGSTER_HOME"] = str(Settings.from_env().dagster_home)
     return dg.DagsterInstance.get()
+
+
+class _NoInstanceConfigWarning(logging.Filter):
+    """Dagster warns on every command when ``$DAGSTER_HOME`` has no ``dagster.yaml``; its
+    defaults are what the CLI wants, so the warning is only noise here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("No dagster instance configuration file")
+
+
+logging.getLogger("dagster").addFilter(_NoInstanceConfigWarning())

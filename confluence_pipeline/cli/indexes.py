@@ -13,6 +13,14 @@ from confluence_pipeline.cli.output import console, fail, print_json, print_tabl
 from confluence_pipeline.defs.partitions import register_partitions
 from confluence_pipeline.llamacloud import pipeline_name
 from confluence_pipeline.state import Index, StateStore
+from confluence_pipeline.sync.connections import open_quick_client
+from confluence_pipeline.sync.spaces import verify_spaces
+
+NO_VERIFY = click.option(
+    "--no-verify",
+    is_flag=True,
+    help="Do not check the spaces against the connection (offline, e.g. in CI).",
+)
 
 
 def _spaces(value: str) -> list[str]:
@@ -34,6 +42,14 @@ def _describe(store: StateStore, index: Index) -> dict[str, Any]:
         "max_delete_fraction": index.max_delete_fraction,
         "created_at": index.created_at,
     }
+
+
+def _verify(store: StateStore, connection: str | None, spaces: list[str]) -> None:
+    """Refuses spaces the connection cannot see, before anything is written."""
+    registry = store.registry
+    row = registry.connection_by_id(registry.resolve_connection(connection))
+    with open_quick_client(store, row) as client:
+        verify_spaces(client, spaces)
 
 
 def _register(store: StateStore) -> None:
@@ -58,6 +74,7 @@ def index() -> None:
 @click.option("--connection", help="Connection name (optional when there is only one).")
 @click.option("--max-delete-fraction", default=0.5, show_default=True, type=float)
 @click.option("--disabled", is_flag=True, help="Create it paused (the sensor skips it).")
+@NO_VERIFY
 def create(
     name: str,
     spaces: str,
@@ -65,9 +82,12 @@ def create(
     connection: str | None,
     max_delete_fraction: float,
     disabled: bool,
+    no_verify: bool,
 ) -> None:
-    """Create an index over some spaces."""
+    """Create an index over some spaces (checked against the connection first)."""
     with open_state() as store:
+        if not no_verify:
+            _verify(store, connection, _spaces(spaces))
         store.registry.create_index(
             name=name,
             spaces=_spaces(spaces),
@@ -128,6 +148,7 @@ def show(name: str, as_json: bool) -> None:
 @click.option("--connection", help="Connection name.")
 @click.option("--max-delete-fraction", type=float)
 @click.option("--enable/--disable", default=None, help="Resume or pause scheduled syncs.")
+@NO_VERIFY
 def update(
     name: str,
     spaces: str | None,
@@ -135,6 +156,7 @@ def update(
     connection: str | None,
     max_delete_fraction: float | None,
     enable: bool | None,
+    no_verify: bool,
 ) -> None:
     """Change an index."""
     changes: dict[str, Any] = {}
@@ -151,9 +173,20 @@ def update(
     if not changes:
         raise fail("nothing to update: give at least one option (see --help)")
     with open_state() as store:
+        if not no_verify and (spaces is not None or connection is not None):
+            _verify_update(store, name, changes)
         store.registry.update_index(name, **changes)
         _register(store)
     console.print(f"updated index {name}", markup=False)
+
+
+def _verify_update(store: StateStore, name: str, changes: dict[str, Any]) -> None:
+    """Checks the index's spaces after ``changes`` against its connection after them."""
+    current = store.registry.get_index(name)
+    connection = changes.get("connection")
+    if connection is None and current.connection_id is not None:
+        connection = store.registry.connection_by_id(current.connection_id).name
+    _verify(store, connection, changes.get("spaces", current.spaces))
 
 
 @index.command("delete")
@@ -173,7 +206,8 @@ def delete(name: str, purge_documents: bool) -> None:
 
 @index.command("apply")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def apply(file: Path) -> None:
+@NO_VERIFY
+def apply(file: Path, no_verify: bool) -> None:
     """Create or update indexes to match a YAML file (`indexes: [{name, spaces, ...}]`)."""
     try:
         document = yaml.safe_load(file.read_text())
@@ -192,6 +226,12 @@ def apply(file: Path) -> None:
             )
     with open_state() as store:
         existing = {i.name for i in store.registry.list_indexes()}
+        if not no_verify:
+            for entry in entries:
+                if entry["name"] in existing:
+                    _verify_update(store, entry["name"], entry)
+                else:
+                    _verify(store, entry.get("connection"), entry["spaces"])
         for entry in entries:
             fields = {k: v for k, v in entry.items() if k != "name"}
             if entry["name"] in existing:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from itertools import islice
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -118,6 +119,11 @@ class ConfluenceClient:
             for space in self._paged("/wiki/api/v2/spaces", params, to_space):
                 spaces[space.key] = space
         return spaces
+
+    def visible_spaces(self, limit: int = 20) -> list[Space]:
+        """The first ``limit`` spaces this login can see (one request)."""
+        spaces = self._paged("/wiki/api/v2/spaces", {"limit": limit}, to_space)
+        return list(islice(spaces, limit))
 
     def iter_pages(
         self, space_id: str, *, statuses: Sequence[str] = ("current",)
