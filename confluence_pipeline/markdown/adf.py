@@ -12,18 +12,10 @@ from lxml import etree
 
 from .macros import labelled_quote, panel_label
 from .storage import attr, child, tag_name
-from .text import Ctx, collapse_ws
+from .text import Ctx, as_block, collapse_ws
 
 if TYPE_CHECKING:
     from .converter import StorageConverter
-
-
-def _block(text: str, ctx: Ctx) -> str:
-    if not text:
-        return ""
-    if "_inline" in ctx:
-        return " " + collapse_ws(text) + " "
-    return "\n\n" + text + "\n\n"
 
 
 def render_adf_extension(conv: StorageConverter, el: etree._Element, ctx: Ctx) -> str:
@@ -33,7 +25,7 @@ def render_adf_extension(conv: StorageConverter, el: etree._Element, ctx: Ctx) -
         out = render_adf_node(conv, node, ctx)
         if out.strip():
             return out
-    return _block(conv.block_body(child(el, "ac:adf-fallback"), ctx), ctx)
+    return as_block(conv.block_body(child(el, "ac:adf-fallback"), ctx), ctx)
 
 
 def _adf_attributes(node: etree._Element) -> dict[str, str]:
@@ -53,12 +45,12 @@ def render_adf_node(conv: StorageConverter, node: etree._Element, ctx: Ctx) -> s
         return labelled_quote(conv, label, "", body, ctx, mark)
     if kind == "decision-list":
         items = [_decision(conv, item, ctx) for item in _decision_items(node)]
-        return _block("\n".join(item for item in items if item), ctx)
+        return as_block("\n".join(item for item in items if item), ctx)
     if kind == "decision-item":
-        return _block(_decision(conv, node, ctx), ctx)
+        return as_block(_decision(conv, node, ctx), ctx)
     parts = [conv.block_body(content, ctx)] if content is not None else []
     parts += [render_adf_node(conv, kid, ctx) for kid in node if tag_name(kid.tag) == "ac:adf-node"]
-    return _block("\n\n".join(part.strip() for part in parts if part.strip()), ctx)
+    return as_block("\n\n".join(part.strip() for part in parts if part.strip()), ctx)
 
 
 def _decision_items(node: etree._Element) -> list[etree._Element]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from .storage import attr, child, raw_text, tag_name
-from .text import Ctx, collapse_ws, inline_code, normalize_language, quote, words
+from .text import Ctx, as_block, collapse_ws, inline_code, normalize_language, quote, words
 
 if TYPE_CHECKING:
     from .converter import StorageConverter
@@ -119,14 +119,6 @@ def render_macro(conv: StorageConverter, el: etree._Element, ctx: Ctx) -> str:
     return _unknown(conv, el, ctx, name)
 
 
-def _block(text: str, ctx: Ctx) -> str:
-    if not text:
-        return ""
-    if "_inline" in ctx:
-        return " " + collapse_ws(text) + " "
-    return "\n\n" + text + "\n\n"
-
-
 def _code(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
     found = params(el)
     body = child(el, "ac:plain-text-body")
@@ -138,7 +130,7 @@ def _code(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> st
     if "_inline" in ctx:
         return " " + inline_code(collapse_ws(code)) + " "
     if not code.strip():
-        return _block(f"**{conv.plain(title)}**", ctx) if title else ""
+        return as_block(f"**{conv.plain(title)}**", ctx) if title else ""
     placeholder = conv.add_code(code, language)
     head = f"**{conv.plain(title)}**\n\n" if title else ""
     return "\n\n" + head + placeholder + "\n\n"
@@ -203,8 +195,8 @@ def _expand(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> 
     title = conv.plain(param_text(params(el), "title", ""))
     body = conv.block_body(child(el, "ac:rich-text-body"), ctx)
     if title and body:
-        return _block(f"**{title}**\n\n{body}", ctx)
-    return _block(body or (f"**{title}**" if title else ""), ctx)
+        return as_block(f"**{title}**\n\n{body}", ctx)
+    return as_block(body or (f"**{title}**" if title else ""), ctx)
 
 
 def _status(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
@@ -217,7 +209,7 @@ def _rich_body(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) 
     if body is None:
         return ""
     if is_block_macro(el):
-        return _block(conv.block_body(body, ctx), ctx)
+        return as_block(conv.block_body(body, ctx), ctx)
     return conv.process_children(body, ctx, False)
 
 
@@ -228,7 +220,7 @@ def _include(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) ->
                 title = attr(node, "ri:content-title").strip()
                 if title:
                     kind = "Excerpt" if name == "excerpt-include" else "Content"
-                    return _block(f"*{kind} included from page: {conv.plain(title)}*", ctx)
+                    return as_block(f"*{kind} included from page: {conv.plain(title)}*", ctx)
     return ""
 
 
@@ -250,7 +242,7 @@ def _math_inline(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str
 def _markdown(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
     body = child(el, "ac:plain-text-body")
     text = raw_text(body).strip() if body is not None else ""
-    return _block(text, ctx)
+    return as_block(text, ctx)
 
 
 def _plain_language(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
