@@ -6,19 +6,15 @@ HTML fallback beside it. The ADF node is read when understood, the fallback othe
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from lxml import etree
 
 from .macros import labelled_quote, panel_label
+from .protocol import Converter
 from .storage import attr, child, tag_name
 from .text import Ctx, as_block, collapse_ws
 
-if TYPE_CHECKING:
-    from .converter import StorageConverter
 
-
-def render_adf_extension(conv: StorageConverter, el: etree._Element, ctx: Ctx) -> str:
+def render_adf_extension(conv: Converter, el: etree._Element, ctx: Ctx) -> str:
     """An editor extension: its ADF node when understood, else its HTML fallback."""
     node = child(el, "ac:adf-node")
     if node is not None:
@@ -36,7 +32,7 @@ def _adf_attributes(node: etree._Element) -> dict[str, str]:
     }
 
 
-def render_adf_node(conv: StorageConverter, node: etree._Element, ctx: Ctx) -> str:
+def render_adf_node(conv: Converter, node: etree._Element, ctx: Ctx) -> str:
     kind = attr(node, "type").strip().lower()
     content = child(node, "ac:adf-content")
     if kind == "panel":
@@ -61,7 +57,7 @@ def _decision_items(node: etree._Element) -> list[etree._Element]:
     ]
 
 
-def _decision(conv: StorageConverter, item: etree._Element, ctx: Ctx) -> str:
+def _decision(conv: Converter, item: etree._Element, ctx: Ctx) -> str:
     state = _adf_attributes(item).get("state", "").upper()
     text = collapse_ws(conv.block_body(child(item, "ac:adf-content"), ctx))
     label = "Decision" if state in ("DECIDED", "") else "Decision (undecided)"

@@ -8,15 +8,12 @@ and their plain-text body (as a code block).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from lxml import etree
 
+from .protocol import Converter
 from .storage import attr, child, raw_text, tag_name
 from .text import Ctx, as_block, collapse_ws, inline_code, normalize_language, quote, words
-
-if TYPE_CHECKING:
-    from .converter import StorageConverter
 
 _PANEL_LABELS = {
     "info": "Info",
@@ -107,7 +104,7 @@ def param_text(found: dict[str, etree._Element], *names: str) -> str:
     return ""
 
 
-def render_macro(conv: StorageConverter, el: etree._Element, ctx: Ctx) -> str:
+def render_macro(conv: Converter, el: etree._Element, ctx: Ctx) -> str:
     name = macro_name(el)
     if name in _DROPPED:
         return ""
@@ -119,7 +116,7 @@ def render_macro(conv: StorageConverter, el: etree._Element, ctx: Ctx) -> str:
     return _unknown(conv, el, ctx, name)
 
 
-def _code(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+def _code(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
     found = params(el)
     body = child(el, "ac:plain-text-body")
     if body is None:
@@ -136,7 +133,7 @@ def _code(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> st
     return "\n\n" + head + placeholder + "\n\n"
 
 
-def render_plain_body(conv: StorageConverter, el: etree._Element, ctx: Ctx, language: str) -> str:
+def render_plain_body(conv: Converter, el: etree._Element, ctx: Ctx, language: str) -> str:
     code = raw_text(el)
     if not code.strip():
         return ""
@@ -145,12 +142,17 @@ def render_plain_body(conv: StorageConverter, el: etree._Element, ctx: Ctx, lang
     return "\n\n" + conv.add_code(code, language) + "\n\n"
 
 
+def render_loose_plain_body(conv: Converter, el: etree._Element, ctx: Ctx) -> str:
+    """An ``ac:plain-text-body`` outside any macro: a code block without a language."""
+    return render_plain_body(conv, el, ctx, "")
+
+
 def panel_label(kind: str) -> str:
     """The label a panel of this kind (macro name or ADF panel type) shows, ``""`` if none."""
     return _PANEL_LABELS.get(kind.strip().lower(), "")
 
 
-def _panel(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+def _panel(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
     found = params(el)
     body, mark = conv.quoted_body(child(el, "ac:rich-text-body"), ctx)
     label = _PANEL_LABELS.get(name, "")
@@ -158,7 +160,7 @@ def _panel(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> s
 
 
 def labelled_quote(
-    conv: StorageConverter, label: str, title: str, body: str, ctx: Ctx, mark: bool = True
+    conv: Converter, label: str, title: str, body: str, ctx: Ctx, mark: bool = True
 ) -> str:
     """A blockquote whose first line names the panel: ``> **Warning:** ...`` (``mark``:
     whether to prefix the lines with ``>``)."""
@@ -191,7 +193,7 @@ def _starts_with_text(body: str) -> bool:
     return not _BLOCK_START_RE.match(body)
 
 
-def _expand(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+def _expand(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
     title = conv.plain(param_text(params(el), "title", ""))
     body = conv.block_body(child(el, "ac:rich-text-body"), ctx)
     if title and body:
@@ -199,12 +201,12 @@ def _expand(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> 
     return as_block(body or (f"**{title}**" if title else ""), ctx)
 
 
-def _status(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+def _status(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
     title = param_text(params(el), "title")
     return f"[{conv.plain(title, ctx)}]" if title else ""
 
 
-def _rich_body(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+def _rich_body(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
     body = child(el, "ac:rich-text-body")
     if body is None:
         return ""
@@ -213,7 +215,7 @@ def _rich_body(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) 
     return conv.process_children(body, ctx, False)
 
 
-def _include(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+def _include(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
     for param in params(el).values():
         for node in param.iter():
             if tag_name(node.tag) in ("ri:page", "ri:blog-post"):
@@ -224,7 +226,7 @@ def _include(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) ->
     return ""
 
 
-def _file(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+def _file(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
     from .links import attachment_link
 
     for param in params(el).values():
@@ -234,25 +236,25 @@ def _file(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> st
     return ""
 
 
-def _math_inline(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+def _math_inline(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
     body = param_text(params(el), "body")
     return f"${body}$" if body else ""
 
 
-def _markdown(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+def _markdown(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
     body = child(el, "ac:plain-text-body")
     text = raw_text(body).strip() if body is not None else ""
     return as_block(text, ctx)
 
 
-def _plain_language(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+def _plain_language(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
     body = child(el, "ac:plain-text-body")
     if body is None:
         return _unknown(conv, el, ctx, name)
     return render_plain_body(conv, body, ctx, _PLAIN_LANGUAGES.get(name, ""))
 
 
-def _unknown(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+def _unknown(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
     rich = child(el, "ac:rich-text-body")
     plain = child(el, "ac:plain-text-body")
     out = _rich_body(conv, el, ctx, name) if rich is not None else ""
