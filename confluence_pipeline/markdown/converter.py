@@ -11,9 +11,11 @@ placeholders while the page is assembled so that whitespace tidying never touche
 
 from __future__ import annotations
 
+import enum
 import re
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -23,7 +25,7 @@ from .elements import HtmlElements
 from .handlers import HANDLERS
 from .macros import is_block_macro
 from .protocol import TagHandler
-from .storage import TAG_NAMES, fallback_text, parse_storage, tag_name
+from .storage import TAG_NAMES, ParsedAs, fallback_text, parse_storage, tag_name
 from .text import EMPTY, CodeBlock, Ctx, collapse_blank_lines, finish, token, words
 
 Handler = Callable[[etree._Element, Ctx], str]  # a tag's handler, bound to the converter
@@ -61,6 +63,23 @@ _CHILD_MARKERS: dict[str, frozenset[str]] = {
 }
 
 
+class Outcome(enum.Enum):
+    """The path a page took through conversion."""
+
+    EMPTY = "empty"  # no markup to convert
+    CONVERTED = "converted"  # its tree was walked (``Conversion.parsed_as`` says which tree)
+    TOO_DEEP = "too-deep"  # its tree was too deep to walk: the page's plain text instead
+    CRASHED = "crashed"  # the converter raised (a bug): the page's plain text instead
+
+
+@dataclass(frozen=True)
+class Conversion:
+    markdown: str
+    outcome: Outcome
+    parsed_as: ParsedAs | None = None  # how the markup was read, when it was converted
+    error: Exception | None = None  # what the converter raised (TOO_DEEP, CRASHED)
+
+
 class StorageConverter(HtmlElements):
     """Converts one storage-format page at a time (an instance is not thread-safe).
 
@@ -79,7 +98,22 @@ class StorageConverter(HtmlElements):
     # -- entry points -------------------------------------------------------------------------
 
     def convert(self, html: str) -> str:
-        return self.convert_tree(parse_storage(html))
+        return self.convert_tree(parse_storage(html).root)
+
+    def convert_page(self, storage: str) -> Conversion:
+        """The Markdown of :func:`storage_to_markdown`, and the path the page took; never
+        raises."""
+        if isinstance(storage, bytes):
+            storage = storage.decode("utf-8", "replace")
+        if not isinstance(storage, str) or not storage.strip():
+            return Conversion("", Outcome.EMPTY)
+        try:
+            parsed = parse_storage(storage)
+            return Conversion(self.convert_tree(parsed.root), Outcome.CONVERTED, parsed.parsed_as)
+        except RecursionError as error:
+            return Conversion(fallback_text(storage), Outcome.TOO_DEEP, error=error)
+        except Exception as error:  # degrade to the page's text, never fail a load
+            return Conversion(fallback_text(storage), Outcome.CRASHED, error=error)
 
     def convert_tree(self, root: etree._Element) -> str:
         self._code_blocks = []
@@ -240,6 +274,14 @@ def _converter() -> StorageConverter:
     return converter
 
 
+def convert_storage(storage: str) -> Conversion:
+    """:func:`storage_to_markdown`, and the path the page took (``Conversion.outcome``)."""
+    conversion = _converter().convert_page(storage)
+    if conversion.error is not None:  # the next page starts on a fresh converter
+        _local.converter = None
+    return conversion
+
+
 def storage_to_markdown(storage: str) -> str:
     """Markdown for one page's storage-format body; never raises.
 
@@ -248,12 +290,4 @@ def storage_to_markdown(storage: str) -> str:
     cell holds content a GFM cell cannot. Malformed markup is converted on a best-effort basis;
     input no parser can read (or nesting too deep to walk) falls back to its plain text.
     """
-    if isinstance(storage, bytes):
-        storage = storage.decode("utf-8", "replace")
-    if not isinstance(storage, str) or not storage.strip():
-        return ""
-    try:
-        return _converter().convert(storage)
-    except Exception:  # RecursionError included: degrade to the page's text, never fail a load
-        _local.converter = None
-        return fallback_text(storage)
+    return convert_storage(storage).markdown

@@ -1,5 +1,5 @@
 """Conversion behaviour that the corpus does not show case by case: parser fallback, size,
-depth, concurrency."""
+depth, libxml2's limits, concurrency."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from confluence_pipeline.markdown import storage_to_markdown
+from confluence_pipeline.markdown import Outcome, ParsedAs, convert_storage, storage_to_markdown
 
 from .corpus import Case
 from .corpus.fragments import FRAGMENTS
@@ -46,10 +46,29 @@ def test_twenty_levels_of_nested_tables_and_panels_keep_the_innermost_text() -> 
     assert "innermost" in storage_to_markdown(storage)
 
 
-@pytest.mark.parametrize("depth", [500, 5000])
-def test_nesting_deeper_than_any_parser_allows_still_gives_the_text(depth: int) -> None:
-    storage = "<div><span>" * depth + "bottom text" + "</span></div>" * depth
-    assert "bottom text" in storage_to_markdown(storage)
+@pytest.mark.parametrize(
+    "storage",
+    [
+        "<div>" * 300 + "bottom text" + "</div>" * 300,
+        "<div><span>" * 5000 + "bottom text" + "</span></div>" * 5000,
+        "<p>" + "bottom text " * 900_000 + "</p>",
+    ],
+    ids=["300-levels", "10000-levels", "10-MB-text-node"],
+)
+def test_a_page_beyond_libxml2_limits_is_read_as_its_text(storage: str) -> None:
+    # libxml2 refuses more than 256 levels or a text node over 10 MB unless huge_tree lifts
+    # its limits, which it must not: such a page is read as text, not parsed as XML.
+    conversion = convert_storage(storage)
+    assert (conversion.outcome, conversion.parsed_as) == (Outcome.CONVERTED, ParsedAs.TEXT)
+    assert "bottom text" in conversion.markdown
+
+
+def test_a_tree_too_deep_to_walk_falls_back_to_its_text() -> None:
+    storage = "<blockquote>" * 255 + "bottom text" + "</blockquote>" * 255
+    conversion = convert_storage(storage)
+    assert conversion.outcome is Outcome.TOO_DEEP
+    assert isinstance(conversion.error, RecursionError)
+    assert conversion.markdown == "bottom text"
 
 
 def test_bytes_and_empty_input() -> None:
