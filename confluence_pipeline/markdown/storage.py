@@ -19,6 +19,7 @@ import re
 import threading
 from dataclasses import dataclass
 from html.entities import html5
+from typing import TypedDict
 
 from lxml import etree
 
@@ -58,32 +59,28 @@ class Parsed:
     parsed_as: ParsedAs
 
 
+class _ParserOptions(TypedDict):
+    no_network: bool
+    remove_comments: bool
+    remove_pis: bool
+    collect_ids: bool
+
+
+# Without huge_tree: libxml2's safety limits stay on for both parsers.
+_OPTIONS = _ParserOptions(no_network=True, remove_comments=True, remove_pis=True, collect_ids=False)
+
+
 def _xml_parser() -> etree.XMLParser:
     parser = getattr(_local, "xml", None)
     if parser is None:
-        parser = etree.XMLParser(
-            resolve_entities=False,
-            no_network=True,
-            remove_comments=True,
-            remove_pis=True,
-            collect_ids=False,
-        )
-        _local.xml = parser
+        parser = _local.xml = etree.XMLParser(resolve_entities=False, **_OPTIONS)
     return parser
 
 
 def _html_parser() -> etree.HTMLParser:
     parser = getattr(_local, "html", None)
     if parser is None:
-        parser = etree.HTMLParser(
-            recover=True,
-            no_network=True,
-            remove_comments=True,
-            remove_pis=True,
-            default_doctype=False,
-            collect_ids=False,
-        )
-        _local.html = parser
+        parser = _local.html = etree.HTMLParser(recover=True, default_doctype=False, **_OPTIONS)
     return parser
 
 
