@@ -74,6 +74,8 @@ class Outcome(enum.Enum):
 
 @dataclass(frozen=True)
 class Conversion:
+    """A page's Markdown and the path it took there."""
+
     markdown: str
     outcome: Outcome
     parsed_as: ParsedAs | None = None  # how the markup was read, when it was converted

@@ -11,6 +11,7 @@ import re
 
 from lxml import etree
 
+from .links import attachment_link
 from .protocol import Converter
 from .storage import attr, child, raw_text, tag_name
 from .text import Ctx, as_block, collapse_ws, inline_code, normalize_language, quote, words
@@ -227,8 +228,6 @@ def _include(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
 
 
 def _file(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
-    from .links import attachment_link
-
     for param in params(el).values():
         for node in param.iter():
             if tag_name(node.tag) == "ri:attachment":
