@@ -8,6 +8,7 @@ from .converter import (
     storage_to_markdown,
 )
 from .document import content_hash, render_document
+from .links import mentioned_accounts
 from .storage import ParsedAs
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "StorageConverter",
     "content_hash",
     "convert_storage",
+    "mentioned_accounts",
     "render_document",
     "storage_to_markdown",
 ]

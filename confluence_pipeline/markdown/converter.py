@@ -94,6 +94,7 @@ class StorageConverter(HtmlElements):
         self._code_blocks: list[CodeBlock] = []
         self._tables_rendered = 0
         self._quote_depth = 0
+        self._people: Mapping[str, str] = {}
         self._bound: dict[str, Handler] = {}  # by tag name, cached
         self._ctx_cache: dict[tuple[Ctx, frozenset[str]], Ctx] = {}
 
@@ -102,9 +103,10 @@ class StorageConverter(HtmlElements):
     def convert(self, html: str) -> str:
         return self.convert_tree(parse_storage(html).root)
 
-    def convert_page(self, storage: str) -> Conversion:
+    def convert_page(self, storage: str, people: Mapping[str, str] | None = None) -> Conversion:
         """The Markdown of :func:`storage_to_markdown`, and the path the page took; never
         raises."""
+        self._people = people or {}
         if isinstance(storage, bytes):
             storage = storage.decode("utf-8", "replace")
         if not isinstance(storage, str) or not storage.strip():
@@ -123,6 +125,9 @@ class StorageConverter(HtmlElements):
         self._quote_depth = 0
         body = self.process_children(root, EMPTY, True)
         return finish(body, self._code_blocks)
+
+    def person(self, account_id: str) -> str | None:
+        return self._people.get(account_id)
 
     # -- walking ------------------------------------------------------------------------------
 
@@ -276,20 +281,21 @@ def _converter() -> StorageConverter:
     return converter
 
 
-def convert_storage(storage: str) -> Conversion:
+def convert_storage(storage: str, people: Mapping[str, str] | None = None) -> Conversion:
     """:func:`storage_to_markdown`, and the path the page took (``Conversion.outcome``)."""
-    conversion = _converter().convert_page(storage)
+    conversion = _converter().convert_page(storage, people)
     if conversion.error is not None:  # the next page starts on a fresh converter
         _local.converter = None
     return conversion
 
 
-def storage_to_markdown(storage: str) -> str:
-    """Markdown for one page's storage-format body; never raises.
+def storage_to_markdown(storage: str, people: Mapping[str, str] | None = None) -> str:
+    """Markdown for one page's storage-format body; never raises. ``people`` maps account ids
+    to display names, so mentions read ``@Display Name``; others read ``@user(<id>)``.
 
     Macros keep their meaningful content (code, panels, expands, status text, excerpts) and
     never leak their parameters; tables become GFM tables, or one list item per row when a
     cell holds content a GFM cell cannot. Malformed markup is converted on a best-effort basis;
     input no parser can read (or nesting too deep to walk) falls back to its plain text.
     """
-    return convert_storage(storage).markdown
+    return convert_storage(storage, people).markdown

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 from .protocol import Converter
@@ -75,13 +77,25 @@ def render_link(conv: Converter, el: etree._Element, ctx: Ctx) -> str:
 
 
 def mention(conv: Converter, user: etree._Element, body: str, ctx: Ctx) -> str:
-    """``@Display Name`` when the link names the user, else ``@user(<account id>)``."""
+    """``@Display Name`` when the link or the conversion's caller names the user, else
+    ``@user(<account id>)``."""
     if body:
         return body if body.startswith("@") else "@" + body
     ident = (
         attr(user, "ri:account-id") or attr(user, "ri:userkey") or attr(user, "ri:username")
     ).strip()
+    name = conv.person(ident) if ident else None
+    if name:
+        return "@" + conv.plain(name, ctx)
     return f"@user({ident})" if ident else "@user"
+
+
+_ACCOUNT_ID = re.compile(r"""ri:account-id\s*=\s*["']([^"']+)["']""")
+
+
+def mentioned_accounts(storage: str) -> list[str]:
+    """Account ids of the users a storage-format body mentions, in order, once each."""
+    return list(dict.fromkeys(match.group(1).strip() for match in _ACCOUNT_ID.finditer(storage)))
 
 
 def render_user(conv: Converter, el: etree._Element, ctx: Ctx) -> str:

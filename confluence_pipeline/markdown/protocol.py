@@ -48,6 +48,10 @@ class Converter(Protocol):
         """Count a table as rendered (a cell holding one cannot be a GFM cell)."""
         ...
 
+    def person(self, account_id: str) -> str | None:
+        """The display name of ``account_id``, when the caller of the conversion knows it."""
+        ...
+
     @property
     def tables_rendered(self) -> int:
         """Tables counted so far on this page."""

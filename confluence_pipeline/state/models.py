@@ -149,3 +149,14 @@ class SyncRun(Base):
     pages_failed: Mapped[int] = mapped_column(Integer, default=0)
     documents_uploaded: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class Person(Base):
+    """A Confluence account's display name as last looked up (``None``: the profile is private
+    or unknown), so a sync looks up only ids it has not seen lately."""
+
+    __tablename__ = "people"
+
+    account_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    display_name: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -127,7 +127,9 @@ _METADATA_KEYS = (
     "url",
     "version",
     "last_modified",
+    "author",
     "author_id",
+    "editor",
     "breadcrumb",
 )
 
