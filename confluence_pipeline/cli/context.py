@@ -17,11 +17,8 @@ from confluence_pipeline.state import StateStore
 @contextlib.contextmanager
 def open_state() -> Iterator[StateStore]:
     settings = Settings.from_env()
-    store = StateStore.open(settings.database_url, settings.secret_key())
-    try:
+    with StateStore.open(settings.database_url, settings.secret_key()) as store:
         yield store
-    finally:
-        store.close()
 
 
 def llamacloud_sink() -> LlamaCloudSink:

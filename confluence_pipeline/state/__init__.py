@@ -56,6 +56,12 @@ class StateStore:
     def close(self) -> None:
         self.engine.dispose()
 
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
 
 __all__ = [
     "AcceptedPage",

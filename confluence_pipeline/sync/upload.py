@@ -39,13 +39,12 @@ def upload_documents(
     LlamaCloud keeps refusing is recorded failed (the next run retries it); when LlamaCloud
     keeps failing altogether the run stops with :class:`CircuitOpen` and the next run picks up
     where it stopped."""
-    scope = site_id(store.registry.connection_by_id(connection_id(index)))
     pipeline_id = ensure_pipeline(store, sink, index)
-    result = UploadResult(pipeline_id=pipeline_id)
-    breaker = Breaker("LlamaCloud")
-    _record_staged_failures(store, index, space_key, scope, result)
-    _upsert(store, sink, index, space_key, scope, breaker, result, log)
-    _delete_gone(store, sink, index, space_key, scope, breaker, allow_mass_delete, result, log)
+    upload = _Upload(store, sink, index, space_key, UploadResult(pipeline_id=pipeline_id), log)
+    upload.record_staged_failures()
+    upload.upsert()
+    upload.delete_gone(allow_mass_delete=allow_mass_delete)
+    result = upload.result
     store.ledger.update_run(
         run_id,
         pages_deleted=result.deleted,
@@ -67,101 +66,99 @@ def ensure_pipeline(store: StateStore, sink: Sink, index: Index) -> str:
     return pipeline_id
 
 
-def _record_staged_failures(
-    store: StateStore, index: Index, space_key: str, scope: str, result: UploadResult
-) -> None:
-    """Pages whose body could not be fetched or converted are recorded failed."""
-    for batch in store.ledger.iter_staged(
-        index.id, space_key, action=Action.UPSERT, stage=Stage.FAILED
-    ):
-        failures = [
-            PageFailure(r.page_id, space_key, document_id(scope, r.page_id), r.error or "")
-            for r in batch
+class _Upload:
+    """The upload of one space's staged work; counts go to ``result``."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        sink: Sink,
+        index: Index,
+        space_key: str,
+        result: UploadResult,
+        log: Log,
+    ) -> None:
+        self.store, self.sink, self.index, self.space_key = store, sink, index, space_key
+        self.result, self.log = result, log
+        self.scope = site_id(store.registry.connection_by_id(connection_id(index)))
+        self.breaker = Breaker("LlamaCloud")
+
+    def record_staged_failures(self) -> None:
+        """Pages whose body could not be fetched or converted are recorded failed."""
+        for batch in self._staged(Action.UPSERT, Stage.FAILED):
+            self._record_failures(
+                [
+                    PageFailure(r.page_id, self.space_key, self._document_id(r), r.error or "")
+                    for r in batch
+                ]
+            )
+
+    def upsert(self) -> None:
+        result = self.result
+        announced = self._announced(self._staged(Action.UPSERT, Stage.CONVERTED, UPLOAD_BATCH))
+        batches = upload_batches.upsert_batches(
+            self.sink, result.pipeline_id, self.scope, announced, self.breaker
+        )
+        for sent, outcome in batches:
+            self.store.ledger.record_accepted(self.index.id, outcome.accepted)
+            self._record_failures(outcome.failures)
+            result.uploaded += len(outcome.accepted)
+            room = PREVIEW_ROWS - len(result.preview)
+            result.preview.extend(
+                PageRow(r.page_id, r.title, r.version, r.page_metadata.get("url", ""))
+                for r in sent[: max(room, 0)]
+            )
+            self.log(f"{self.space_key}: uploaded {result.uploaded} documents")
+
+    def delete_gone(self, *, allow_mass_delete: bool) -> None:
+        ledger, result, space_key = self.store.ledger, self.result, self.space_key
+        still_here = ledger.known_pages(self.index.id, space_key)
+        gone = [
+            (row.page_id, space_key)
+            for batch in self._staged(Action.DELETE, Stage.FETCHED)
+            for row in batch
+            if row.page_id in still_here
         ]
-        _record_failures(store, index, failures, result)
+        if not gone:
+            return
+        synced = ledger.count_synced(self.index.id, space_key)
+        limit = self.index.max_delete_fraction
+        if not allow_mass_delete and len(gone) > limit * synced:
+            result.deletions_refused = len(gone)
+            self.log(
+                f"{space_key}: refused to delete {len(gone)} of {synced} documents "
+                f"(limit {limit:.0%}); rerun with --full to allow"
+            )
+            return
+        for outcome in upload_batches.delete_documents(
+            self.sink, result.pipeline_id, self.scope, gone, self.breaker
+        ):
+            ledger.record_deleted(self.index.id, outcome.deleted)
+            self._record_failures(outcome.failures)
+            result.deleted += len(outcome.deleted)
+        self.log(f"{space_key}: deleted {result.deleted} documents")
 
-
-def _upsert(
-    store: StateStore,
-    sink: Sink,
-    index: Index,
-    space_key: str,
-    scope: str,
-    breaker: Breaker,
-    result: UploadResult,
-    log: Log,
-) -> None:
-    converted = store.ledger.iter_staged(
-        index.id, space_key, action=Action.UPSERT, stage=Stage.CONVERTED, batch_size=UPLOAD_BATCH
-    )
-    announced = _announced(store, index, scope, converted)
-    batches = upload_batches.upsert_batches(sink, result.pipeline_id, scope, announced, breaker)
-    for sent, outcome in batches:
-        store.ledger.record_accepted(index.id, outcome.accepted)
-        _record_failures(store, index, outcome.failures, result)
-        result.uploaded += len(outcome.accepted)
-        room = PREVIEW_ROWS - len(result.preview)
-        result.preview.extend(
-            PageRow(r.page_id, r.title, r.version, r.page_metadata.get("url", ""))
-            for r in sent[: max(room, 0)]
+    def _staged(
+        self, action: Action, stage: Stage, batch_size: int = 100
+    ) -> Iterator[list[StagedPage]]:
+        return self.store.ledger.iter_staged(
+            self.index.id, self.space_key, action=action, stage=stage, batch_size=batch_size
         )
-        log(f"{space_key}: uploaded {result.uploaded} documents")
 
+    def _document_id(self, row: StagedPage) -> str:
+        return document_id(self.scope, row.page_id)
 
-def _delete_gone(
-    store: StateStore,
-    sink: Sink,
-    index: Index,
-    space_key: str,
-    scope: str,
-    breaker: Breaker,
-    allow_mass_delete: bool,
-    result: UploadResult,
-    log: Log,
-) -> None:
-    ledger = store.ledger
-    still_here = ledger.known_pages(index.id, space_key)
-    gone = [
-        (row.page_id, space_key)
-        for batch in ledger.iter_staged(
-            index.id, space_key, action=Action.DELETE, stage=Stage.FETCHED
-        )
-        for row in batch
-        if row.page_id in still_here
-    ]
-    if not gone:
-        return
-    synced = ledger.count_synced(index.id, space_key)
-    if not allow_mass_delete and len(gone) > index.max_delete_fraction * synced:
-        result.deletions_refused = len(gone)
-        log(
-            f"{space_key}: refused to delete {len(gone)} of {synced} documents "
-            f"(limit {index.max_delete_fraction:.0%}); rerun with --full to allow"
-        )
-        return
-    for outcome in upload_batches.delete_documents(sink, result.pipeline_id, scope, gone, breaker):
-        ledger.record_deleted(index.id, outcome.deleted)
-        _record_failures(store, index, outcome.failures, result)
-        result.deleted += len(outcome.deleted)
-    log(f"{space_key}: deleted {result.deleted} documents")
+    def _announced(self, batches: Iterator[list[StagedPage]]) -> Iterator[list[StagedPage]]:
+        """The batches, each recorded as pending before it goes out (see ``record_pending``)."""
+        for batch in batches:
+            pages = [(r.page_id, r.space_key, self._document_id(r)) for r in batch]
+            self.store.ledger.record_pending(self.index.id, pages)
+            yield batch
 
-
-def _announced(
-    store: StateStore, index: Index, scope: str, batches: Iterator[list[StagedPage]]
-) -> Iterator[list[StagedPage]]:
-    """The batches, each recorded as pending before it goes out (see ``record_pending``)."""
-    for batch in batches:
-        pages = [(r.page_id, r.space_key, document_id(scope, r.page_id)) for r in batch]
-        store.ledger.record_pending(index.id, pages)
-        yield batch
-
-
-def _record_failures(
-    store: StateStore, index: Index, failures: list[PageFailure], result: UploadResult
-) -> None:
-    store.ledger.record_failed(index.id, failures)
-    result.failed += len(failures)
-    result.errors.extend(failure.error for failure in failures)
+    def _record_failures(self, failures: list[PageFailure]) -> None:
+        self.store.ledger.record_failed(self.index.id, failures)
+        self.result.failed += len(failures)
+        self.result.errors.extend(failure.error for failure in failures)
 
 
 def _problems(result: UploadResult, index: Index) -> str | None:
