@@ -225,7 +225,7 @@ def test_wrong_secret_key_is_one_clear_line(
     assert cli.connect()[0] == 0
     key = ConfluenceAdmin(sandbox.url).spaces()[0]["key"]
     assert cli("index", "create", "docs", "--spaces", key).returncode == 0
-    cli.env["SECRET_KEY"] = "a-different-secret"
+    cli.env["SECRET_KEY"] = "a-different-secret-of-32-characters"
     [connection] = _connections(cli)
     assert connection["health"] == "cannot decrypt credentials: SECRET_KEY differs"
     _sync_env(cli, cloud)

@@ -13,6 +13,7 @@ from confluence_pipeline.cli.demo import demo
 from confluence_pipeline.cli.indexes import index
 from confluence_pipeline.cli.output import errors
 from confluence_pipeline.cli.sandbox import sandbox
+from confluence_pipeline.cli.secret_key import secret
 from confluence_pipeline.cli.syncing import history, sync
 from confluence_pipeline.errors import PipelineError
 from confluence_pipeline.runtime import allocator
@@ -23,7 +24,7 @@ def cli() -> None:
     """Keep Confluence Cloud spaces searchable in LlamaCloud indexes."""
 
 
-for command in (sandbox, connect, connections, disconnect, index, sync, history, demo):
+for command in (sandbox, connect, connections, disconnect, index, sync, history, secret, demo):
     cli.add_command(command)
 
 

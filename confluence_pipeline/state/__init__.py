@@ -36,6 +36,7 @@ class StateStore:
     registry: Registry
     ledger: Ledger
     tokens: TokenVault
+    cipher: TokenCipher
 
     @classmethod
     def open(cls, url: str, secret_key: str) -> StateStore:
@@ -43,7 +44,13 @@ class StateStore:
         migrate(engine)
         sessions = session_factory(engine)
         cipher = TokenCipher(secret_key)
-        return cls(engine, Registry(sessions, cipher), Ledger(sessions), TokenVault(engine, cipher))
+        return cls(
+            engine,
+            Registry(sessions, cipher),
+            Ledger(sessions),
+            TokenVault(engine, cipher),
+            cipher,
+        )
 
     def close(self) -> None:
         self.engine.dispose()

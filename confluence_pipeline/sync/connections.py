@@ -41,8 +41,9 @@ def open_client(
     """A client for ``connection`` (close it, or use it as a context manager).
 
     ``oauth`` defaults to the environment's app (``Settings.oauth_app``); its client
-    credentials are needed only when a token must be refreshed. Raises NeedsReconsent when the connection's credentials were
-    refused or deleted, SecretKeyMismatch when they cannot be decrypted.
+    credentials are needed only when a token must be refreshed. Raises NeedsReconsent when the
+    connection's credentials were refused or deleted, SecretKeyMismatch when they cannot be
+    decrypted.
     """
     if connection.needs_reconsent:
         reason = (
