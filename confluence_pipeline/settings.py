@@ -17,11 +17,12 @@ from pathlib import Path
 
 from confluence_pipeline.confluence.oauth import OAuthApp
 from confluence_pipeline.errors import PipelineError
+from confluence_pipeline.runtime.urls import require_https
 
 DEFAULT_SECRET = "change-this-in-production"
 MIN_SECRET_KEY_CHARS = 32
 GENERATE_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
-DEFAULT_LLAMA_CLOUD_URL = "https://api.cloud.llamaindex.ai"
+DEFAULT_LLAMA_CLOUD_URL = "https://api.cloud.llamaindex.ai"  # as llamacloud.sink
 DEFAULT_DAGSTER_URL = "http://localhost:3000"
 LLAMA_CLOUD_ENV = ("LLAMA_CLOUD_API_KEY", "LLAMA_CLOUD_PROJECT_ID")
 SECRET_ENV = (
@@ -138,11 +139,15 @@ class Settings:
         return LlamaCloudSettings(
             api_key=self.env["LLAMA_CLOUD_API_KEY"],
             project_id=self.env["LLAMA_CLOUD_PROJECT_ID"],
-            base_url=self._get("LLAMA_CLOUD_BASE_URL") or DEFAULT_LLAMA_CLOUD_URL,
+            base_url=require_https(
+                self._get("LLAMA_CLOUD_BASE_URL") or DEFAULT_LLAMA_CLOUD_URL,
+                "LLAMA_CLOUD_BASE_URL",
+            ),
         )
 
     def oauth_app(self) -> OAuthApp:
-        """The Atlassian OAuth app (``CONFLUENCE_CLIENT_ID``/``_SECRET``, ``ATLASSIAN_*_URL``)."""
+        """The Atlassian OAuth app (``CONFLUENCE_CLIENT_ID``/``_SECRET``, ``ATLASSIAN_*_URL``,
+        which must be https unless on a loopback host)."""
         return OAuthApp.from_env(self.env)
 
     @property
