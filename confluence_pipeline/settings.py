@@ -63,10 +63,13 @@ class Settings:
     @property
     def home(self) -> Path:
         """``$CONFLUENCE_PIPELINE_HOME``, else ``~/.confluence_pipeline``; created on first
-        use."""
+        use, private to its owner (0700): it holds the key file and the state database. An
+        existing folder keeps its mode (the files in it are 0600 anyway)."""
         raw = self._get("CONFLUENCE_PIPELINE_HOME") or str(Path.home() / ".confluence_pipeline")
         path = Path(raw).expanduser().resolve()
-        path.mkdir(parents=True, exist_ok=True)
+        if not path.is_dir():
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            path.chmod(0o700)  # whatever the umask
         return path
 
     @property
