@@ -17,6 +17,7 @@ import httpx
 
 from confluence_pipeline.runtime.urls import require_https
 
+from .cql import cql_string
 from .errors import (
     ConfluenceError,
     ConfluenceNotFound,
@@ -173,7 +174,7 @@ class ConfluenceClient:
 
         The search index may lag edits by minutes; callers use this as a hint only.
         """
-        cql = f'space = "{space_key}" and type = page'
+        cql = f"space = {cql_string(space_key)} and type = page"
         response = self._send("/wiki/rest/api/search", params={"cql": cql, "limit": 1})
         body = self._json(response)
         with reading(response):
