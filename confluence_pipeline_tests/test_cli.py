@@ -25,7 +25,9 @@ class Cli:
             for key, value in os.environ.items()
             if not key.startswith(("LLAMA_CLOUD_", "CONFLUENCE_", "DAGSTER_"))
         }
-        self.env.update(CONFLUENCE_PIPELINE_HOME=str(home), SECRET_KEY="cli-test-secret")
+        self.env.update(
+            CONFLUENCE_PIPELINE_HOME=str(home), SECRET_KEY="cli-test-secret-of-32-characters"
+        )
         self.env.update(extra_env or {})
 
     def __call__(

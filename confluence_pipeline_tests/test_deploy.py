@@ -28,7 +28,7 @@ from confluence_pipeline_tests.test_cli import Cli
 DEPLOY = ROOT / "deploy"
 PAGES_PER_SPACE = 6
 RUNS_TIMEOUT_S = 420
-SECRET = "deploy-test-secret"
+SECRET = "deploy-test-secret-of-32-characters"
 STATE_SCHEMA = "confluence_state"
 
 

@@ -52,10 +52,10 @@ def test_authorize_url_has_the_documented_shape() -> None:
 
 
 def test_settings_come_from_the_environment_with_the_seed_defaults() -> None:
-    app = OAuthApp.from_env({"CONFLUENCE_CLIENT_ID": "cid", "ATLASSIAN_API_URL": "http://x/"})
-    assert app.redirect_uri == DEFAULT_REDIRECT_URI and app.api_url == "http://x"
+    app = OAuthApp.from_env({"CONFLUENCE_CLIENT_ID": "cid", "ATLASSIAN_API_URL": "https://x/"})
+    assert app.redirect_uri == DEFAULT_REDIRECT_URI and app.api_url == "https://x"
     assert app.auth_url == "https://auth.atlassian.com"
-    assert app.gateway_url("c1") == "http://x/ex/confluence/c1"
+    assert app.gateway_url("c1") == "https://x/ex/confluence/c1"
     with pytest.raises(OAuthError, match="CONFLUENCE_CLIENT_SECRET not set"):
         app.require_credentials()
     scoped = OAuthApp.from_env({"CONFLUENCE_SCOPES": "read:page:confluence offline_access"})

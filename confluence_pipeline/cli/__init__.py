@@ -15,6 +15,7 @@ from confluence_pipeline.cli.demo import demo
 from confluence_pipeline.cli.indexes import index
 from confluence_pipeline.cli.output import DEBUG_ENV, debugging, errors
 from confluence_pipeline.cli.sandbox import sandbox
+from confluence_pipeline.cli.secret_key import secret
 from confluence_pipeline.cli.syncing import history, sync
 from confluence_pipeline.errors import PipelineError
 from confluence_pipeline.runtime import allocator
@@ -33,7 +34,7 @@ def cli(verbose: bool) -> None:
         os.environ[DEBUG_ENV] = "1"
 
 
-for command in (sandbox, connect, connections, disconnect, index, sync, history, demo):
+for command in (sandbox, connect, connections, disconnect, index, sync, history, secret, demo):
     cli.add_command(command)
 
 

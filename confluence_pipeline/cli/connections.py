@@ -12,6 +12,7 @@ from confluence_pipeline.cli.context import open_state
 from confluence_pipeline.cli.oauth_connect import oauth_connect
 from confluence_pipeline.cli.output import console, fail, print_json, print_table
 from confluence_pipeline.confluence import ConfluenceClient, basic_auth
+from confluence_pipeline.runtime.urls import InsecureURLError, require_https
 from confluence_pipeline.sync.connections import check_health
 
 
@@ -25,6 +26,10 @@ def _check_site(site: str) -> str:
     parts = urlsplit(site)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise fail(f"--site must be a URL like https://acme.atlassian.net, not {site!r}")
+    try:
+        require_https(site, "--site")
+    except InsecureURLError as exc:
+        raise fail(str(exc)) from None
     return f"{parts.scheme}://{parts.netloc}"
 
 

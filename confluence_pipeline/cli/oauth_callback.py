@@ -1,10 +1,12 @@
 """The loopback server that receives the browser after OAuth consent.
 
 It listens on the redirect URI's host, port and path (``http://localhost:8001/api/confluence/
-callback`` by default), takes exactly one answer and checks its ``state``. A refused consent or
-a wrong ``state`` gets a failure page at once; with a code, the browser waits until the command
-has exchanged it and stored the connection (:meth:`CallbackServer.finish`), so the page tells
-the real outcome. Requests are never logged (the query carries the authorization code).
+callback`` by default) and takes exactly one answer carrying the expected ``state``. A request
+with another ``state`` gets 400 and is ignored (the server keeps waiting, so a web page that
+sends the browser here cannot abort `connect`); a refused consent gets a failure page at once;
+with a code, the browser waits until the command has exchanged it and stored the connection
+(:meth:`CallbackServer.finish`), so the page tells the real outcome. Requests are never logged
+(the query carries the authorization code).
 """
 
 from __future__ import annotations
@@ -101,34 +103,36 @@ class CallbackServer:
 
     # -- request handling --------------------------------------------------------------------
 
-    def _accept(self, query: dict[str, list[str]]) -> tuple[int, bool, str]:
-        """Returns the page to answer with: status, success, message."""
-        if not self._taken.acquire(blocking=False):
-            return 409, False, "This connect attempt already received its answer."
+    def _accept(self, query: dict[str, list[str]]) -> tuple[int, bool, str, bool]:
+        """Returns the page to answer with (status, success, message) and whether this request
+        was the one answer. A foreign ``state`` is refused without taking the slot: any web
+        page can send the browser here, and that must not end the real consent."""
         state = (query.get("state") or [""])[0]
         if not secrets.compare_digest(state.encode(), self._state.encode()):
-            self._answers.put(Callback(None, "state_mismatch", "the state parameter differs"))
             return (
                 400,
                 False,
                 (
-                    "This answer does not belong to the running connect command (state mismatch); "
-                    "nothing was saved. Run `confluence-pipeline connect` again."
+                    "This answer does not belong to the running connect command (state mismatch) "
+                    "and was ignored; nothing was saved."
                 ),
+                False,
             )
+        if not self._taken.acquire(blocking=False):
+            return 409, False, "This connect attempt already received its answer.", False
         error = (query.get("error") or [""])[0]
         code = (query.get("code") or [""])[0]
         if error or not code:
             description = (query.get("error_description") or [""])[0]
             self._answers.put(Callback(None, error or "no_code", description))
             reason = "access was denied" if error == "access_denied" else (error or "no code")
-            return 400, False, f"Confluence was not connected: {reason}. Nothing was saved."
+            return 400, False, f"Confluence was not connected: {reason}. Nothing was saved.", True
         self._answers.put(Callback(code))
         try:
             ok, message = self._outcome.get(timeout=_PAGE_WAIT_S)
         except queue.Empty:
-            return 202, True, "Authorization received; see the terminal for the outcome."
-        return (200 if ok else 500), ok, message
+            return 202, True, "Authorization received; see the terminal for the outcome.", True
+        return (200 if ok else 500), ok, message, True
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         outer = self
@@ -139,11 +143,11 @@ class CallbackServer:
                 if parts.path != outer.path:
                     self._page(404, False, "Nothing here: this server only takes the callback.")
                     return
-                status, ok, message = outer._accept(parse_qs(parts.query))
+                status, ok, message, the_answer = outer._accept(parse_qs(parts.query))
                 try:
                     self._page(status, ok, message)
                 finally:
-                    if status != 409:  # not a duplicate: the one answer was delivered
+                    if the_answer:  # its page was delivered
                         outer._answered.set()
 
             def _page(self, status: int, ok: bool, message: str) -> None:

@@ -67,8 +67,6 @@ def oauth_connect(
                 "(run `confluence-pipeline connect` again)"
             )
         try:
-            if callback.error == "state_mismatch":
-                raise _Refused("the callback's state does not match this attempt; refused")
             if callback.error == "access_denied":
                 raise _Refused("consent was denied in the browser (access_denied)")
             if callback.error or not callback.code:

@@ -12,10 +12,13 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import httpx
 
+from confluence_pipeline.runtime.urls import require_https
+
+from .cql import cql_string
 from .errors import (
     ConfluenceError,
     ConfluenceNotFound,
@@ -50,9 +53,11 @@ class ConfluenceClient:
 
     ``base_url`` is the site root (``https://acme.atlassian.net``) or the OAuth gateway prefix
     (``https://api.atlassian.com/ex/confluence/{cloudId}``); ``/wiki/...`` is appended to it.
-    ``transport`` is wrapped in a :class:`RetryTransport` using ``retry`` unless it already is
-    one. At most ``max_connections`` requests are in flight at once, however many threads share
-    the client (more wait their turn, never a pool timeout). Every method raises
+    It must be https (plain http only on loopback hosts), and paging links are followed only
+    when they stay on its scheme, host, port and path prefix, so the credentials never go
+    anywhere else. ``transport`` is wrapped in a :class:`RetryTransport` using ``retry`` unless
+    it already is one. At most ``max_connections`` requests are in flight at once, however many
+    threads share the client (more wait their turn, never a pool timeout). Every method raises
     :class:`ConfluenceError` subclasses, never httpx exceptions. Safe to share across threads.
     """
 
@@ -66,7 +71,7 @@ class ConfluenceClient:
         transport: httpx.BaseTransport | None = None,
         max_connections: int = 8,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = require_https(base_url, "Confluence base URL").rstrip("/")
         self._slots = threading.BoundedSemaphore(max_connections)
         if not isinstance(transport, RetryTransport):
             if transport is None:
@@ -176,7 +181,7 @@ class ConfluenceClient:
 
         The search index may lag edits by minutes; callers use this as a hint only.
         """
-        cql = f'space = "{space_key}" and type = page'
+        cql = f"space = {cql_string(space_key)} and type = page"
         response = self._send("/wiki/rest/api/search", params={"cql": cql, "limit": 1})
         body = self._json(response)
         with reading(response):
@@ -282,6 +287,7 @@ class ConfluenceClient:
             next_url = next_url or response.links.get("next", {}).get("url")
             yield from records
             if next_url is not None:
+                next_url = self._own_url(next_url, response)
                 if next_url in seen:
                     raise ConfluenceError(
                         f"{describe(response.request)}: the server repeated a paging cursor",
@@ -290,6 +296,44 @@ class ConfluenceClient:
                     )
                 seen.add(next_url)
             url, query = next_url, None
+
+    def _own_url(self, link: str, response: httpx.Response) -> str:
+        """``link`` (absolute, or relative to ``base_url`` as Confluence sends it) as an
+        absolute URL, when it stays on the base URL's scheme, host, port and path prefix;
+        otherwise ConfluenceError (the credentials must not follow a link elsewhere)."""
+        base = httpx.URL(self.base_url)
+        try:
+            given = httpx.URL(link)
+            target = given if given.scheme or given.host else httpx.URL(_join(self.base_url, link))
+        except httpx.InvalidURL:
+            target = None
+        if target is not None and _same_place(base, target):
+            return str(target)
+        where = f"{target.scheme}://{target.netloc.decode()}{target.path}" if target else "?"
+        raise ConfluenceError(
+            f"{describe(response.request)}: the server's paging link leads to {where}, outside "
+            f"{base.scheme}://{base.netloc.decode()}{base.path}; stopped without following it",
+            request=response.request,
+            response=response,
+        )
+
+
+def _join(base_url: str, relative: str) -> str:
+    return f"{base_url}/{relative.lstrip('/')}"
+
+
+def _same_place(base: httpx.URL, target: httpx.URL) -> bool:
+    """Same scheme, host and port, a path under the base path and no dot segments."""
+    default = {"http": 80, "https": 443}
+    if (target.scheme, target.host) != (base.scheme, base.host):
+        return False
+    if (target.port or default.get(target.scheme)) != (base.port or default.get(base.scheme)):
+        return False
+    path = unquote(target.path)
+    if any(segment in (".", "..") for segment in path.split("/")):
+        return False
+    prefix = base.path.rstrip("/")
+    return path == prefix or path.startswith(f"{prefix}/")
 
 
 def _segment(value: str) -> str:

@@ -6,13 +6,18 @@ status and a short detail taken from the response body.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
+from collections.abc import Iterable
 
 import httpx
 
 from confluence_pipeline.errors import PipelineError
+from confluence_pipeline.redaction import masked_line
 
 _DETAIL_CHARS = 160
+_BODY_SECRETS = ("client_secret", "refresh_token", "code", "access_token")
 
 
 class ConfluenceError(PipelineError):
@@ -68,7 +73,7 @@ def error_for_response(response: httpx.Response) -> ConfluenceError:
     """The exception matching a non-2xx response's status."""
     request = response.request
     status = response.status_code
-    detail = response_detail(response)
+    detail = response_detail(response, secrets=request_secrets(request))
     message = f"{describe(request)} -> {status} {response.reason_phrase}"
     message += attempts_suffix(response)
     if detail:
@@ -90,8 +95,28 @@ def error_for_transport(request: httpx.Request, exc: httpx.TransportError) -> Co
     return ConfluenceUnavailable(message, request=request)
 
 
-def response_detail(response: httpx.Response) -> str:
-    """A short human detail from a Confluence error body (v2, v1 or OAuth style), or ''."""
+def request_secrets(request: httpx.Request) -> list[str]:
+    """The credentials a request carried (a server may echo them in its error): the Basic
+    password or bearer token, and the secrets of an OAuth token call's JSON body."""
+    found: list[str] = []
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if credentials:
+        found.append(credentials)
+        if scheme.lower() == "basic":
+            with contextlib.suppress(ValueError):
+                found.append(base64.b64decode(credentials).decode().partition(":")[2])
+    try:
+        body = json.loads(request.content) if request.content else None
+    except (ValueError, httpx.RequestNotRead):
+        body = None
+    if isinstance(body, dict):
+        found += [str(body[key]) for key in _BODY_SECRETS if body.get(key)]
+    return found
+
+
+def response_detail(response: httpx.Response, *, secrets: Iterable[str] = ()) -> str:
+    """A short human detail from a Confluence error body (v2, v1 or OAuth style), or ''; any
+    of ``secrets`` in it is masked before it is cut to length."""
     try:
         response.read()
         body = json.loads(response.content) if response.content else None
@@ -108,7 +133,4 @@ def response_detail(response: httpx.Response) -> str:
                 if isinstance(body.get(key), str):
                     detail = body[key]
                     break
-    detail = " ".join(detail.split())
-    if len(detail) > _DETAIL_CHARS:
-        detail = detail[: _DETAIL_CHARS - 1] + "…"
-    return detail
+    return masked_line(detail, secrets, _DETAIL_CHARS)

@@ -18,6 +18,8 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from confluence_pipeline.runtime.urls import require_https
+
 from .errors import (
     ConfluenceAuthError,
     ConfluenceError,
@@ -79,14 +81,15 @@ class OAuthApp:
         """Reads ``CONFLUENCE_CLIENT_ID``, ``CONFLUENCE_CLIENT_SECRET``,
         ``CONFLUENCE_REDIRECT_URI``, ``ATLASSIAN_AUTH_URL``, ``ATLASSIAN_API_URL`` and
         ``CONFLUENCE_SCOPES`` (space-separated); unset ones take the defaults, missing client
-        credentials stay empty (see :meth:`require_credentials`)."""
+        credentials stay empty (see :meth:`require_credentials`). The Atlassian URLs must be
+        https (plain http only on loopback hosts): InsecureURLError otherwise."""
         scopes = tuple((env.get("CONFLUENCE_SCOPES") or "").split()) or DEFAULT_SCOPES
         return cls(
             client_id=env.get("CONFLUENCE_CLIENT_ID", ""),
             client_secret=env.get("CONFLUENCE_CLIENT_SECRET", ""),
             redirect_uri=env.get("CONFLUENCE_REDIRECT_URI") or DEFAULT_REDIRECT_URI,
-            auth_url=(env.get("ATLASSIAN_AUTH_URL") or DEFAULT_AUTH_URL).rstrip("/"),
-            api_url=(env.get("ATLASSIAN_API_URL") or DEFAULT_API_URL).rstrip("/"),
+            auth_url=_endpoint(env, "ATLASSIAN_AUTH_URL", DEFAULT_AUTH_URL),
+            api_url=_endpoint(env, "ATLASSIAN_API_URL", DEFAULT_API_URL),
             scopes=scopes,
         )
 
@@ -235,6 +238,11 @@ def accessible_resources(
 
 
 # -- plumbing ------------------------------------------------------------------------------------
+
+
+def _endpoint(env: Mapping[str, str], name: str, default: str) -> str:
+    return require_https(env.get(name) or default, name).rstrip("/")
+
 
 # 403 invalid_grant is documented; confluence.js measured 403 unauthorized_client for a
 # rotated-out refresh token.

@@ -15,6 +15,7 @@ from confluence_pipeline.defs.tags import (
     SPACE_TAG,
 )
 from confluence_pipeline.errors import PipelineError
+from confluence_pipeline.redaction import mask
 from confluence_pipeline.settings import Settings
 
 WEBHOOK_ENV = "CONFLUENCE_PIPELINE_ALERT_WEBHOOK"
@@ -53,10 +54,7 @@ class AlertWebhookResource(dg.ConfigurableResource):
 
 def redact(text: str, secrets: list[str] | None = None) -> str:
     """``text`` with every secret value (by default those of ``settings.SECRET_ENV``) masked."""
-    values = secrets if secrets is not None else Settings.from_env().secret_values()
-    for value in sorted((v for v in values if len(v) >= 4), key=len, reverse=True):
-        text = text.replace(value, "***")
-    return text
+    return mask(text, secrets if secrets is not None else Settings.from_env().secret_values())
 
 
 def run_partition(tags: dict[str, str]) -> tuple[str | None, str | None]:
@@ -81,7 +79,7 @@ def failure_message(
     """The JSON body posted for a failed run; ``text`` makes it readable in Slack-style hooks."""
     run = context.dagster_run
     index, space = run_partition(dict(run.tags))
-    error = redact(failure_error(context))[:_MAX_ERROR_CHARS]
+    error = redact(failure_error(context))[:_MAX_ERROR_CHARS]  # masked before it is cut
     run_url = webhook.run_url(run.run_id)
     where = f"{index} / {space}" if index and space else run.job_name
     return {

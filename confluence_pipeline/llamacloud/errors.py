@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 import llama_cloud
 
 from confluence_pipeline.errors import PipelineError
+from confluence_pipeline.redaction import masked_line
 
 _MAX_REASON = 300
 
@@ -34,11 +35,6 @@ class LlamaCloudError(PipelineError):
 
 class LlamaCloudAuthError(LlamaCloudError):
     """The API key was refused (401/403): retrying other documents will not help."""
-
-
-def _one_line(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= _MAX_REASON else f"{line[: _MAX_REASON - 3]}..."
 
 
 def _detail(body: object) -> str:
@@ -78,10 +74,10 @@ def from_sdk(
     document_ids: Sequence[str] = (),
 ) -> LlamaCloudError:
     """Translates an SDK (or transport) exception into a LlamaCloudError for ``operation``."""
-    message = _one_line(f"LlamaCloud {operation} failed: {_reason(exc)}")
-    for secret in secrets:
-        if secret:
-            message = message.replace(secret, "***")
+    # masked before it is cut to length: a cut secret would no longer match
+    message = masked_line(
+        f"LlamaCloud {operation} failed: {_reason(exc)}", secrets, _MAX_REASON, ellipsis="..."
+    )
     status = exc.status_code if isinstance(exc, llama_cloud.APIStatusError) else None
     kind = LlamaCloudAuthError if status in (401, 403) else LlamaCloudError
     return kind(message, operation=operation, status_code=status, document_ids=document_ids)

@@ -16,8 +16,12 @@ import httpx
 import llama_cloud
 from llama_cloud.types.pipelines import CloudDocumentCreateParam
 
+from confluence_pipeline.runtime.urls import require_https
+
 from .errors import LlamaCloudError, from_sdk
 from .models import Document
+
+DEFAULT_BASE_URL = "https://api.cloud.llamaindex.ai"
 
 _CONNECT_TIMEOUT_S = 5.0
 _LIST_PAGE_SIZE = 100
@@ -104,6 +108,8 @@ class LlamaCloudSink:
             raise LlamaCloudError("LlamaCloud API key is empty", operation="connect")
         if batch_size < 1 or max_batch_bytes < 1:
             raise ValueError("batch_size and max_batch_bytes must be positive")
+        # explicit, so the SDK never falls back to reading LLAMA_CLOUD_BASE_URL on its own
+        base_url = require_https(base_url or DEFAULT_BASE_URL, "LLAMA_CLOUD_BASE_URL")
         self._api_key = api_key
         self._project_id = project_id
         self._batch_size = batch_size

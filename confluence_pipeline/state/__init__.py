@@ -38,6 +38,7 @@ class StateStore:
     ledger: Ledger
     tokens: TokenVault
     people: People
+    cipher: TokenCipher
 
     @classmethod
     def open(cls, url: str, secret_key: str) -> StateStore:
@@ -51,6 +52,7 @@ class StateStore:
             Ledger(sessions),
             TokenVault(engine, cipher),
             People(sessions),
+            cipher,
         )
 
     def close(self) -> None:

@@ -17,10 +17,16 @@ class SecretKeyMismatch(PipelineError):
     """Stored credentials were encrypted with another SECRET_KEY."""
 
 
+class InvalidSecretKey(PipelineError, ValueError):
+    """The key given to :class:`TokenCipher` cannot be used (empty)."""
+
+
 class TokenCipher:
     """Encrypts and decrypts credential strings with a key derived from a secret."""
 
     def __init__(self, secret_key: str) -> None:
+        if not secret_key:
+            raise InvalidSecretKey("the secret key is empty: set SECRET_KEY")
         derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(
             secret_key.encode()
         )

@@ -11,9 +11,8 @@ token endpoint is not called.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -23,6 +22,7 @@ from sqlalchemy import Engine
 
 from confluence_pipeline.confluence.oauth import InvalidGrant, NeedsReconsent, TokenSet
 from confluence_pipeline.state.crypto import TokenCipher
+from confluence_pipeline.state.db import write_transaction
 from confluence_pipeline.state.models import Connection
 from confluence_pipeline.state.registry import RegistryError
 
@@ -64,7 +64,7 @@ class TokenVault:
         called and its result stored. When it raises InvalidGrant the connection is marked as
         needing re-consent (committed) and NeedsReconsent is raised.
         """
-        with self._locked() as conn:
+        with write_transaction(self._engine) as conn:
             row = self._row(conn, connection_id, lock=True)
             stored = self._tokens(row)
             reusable = stale is None or stored.access_token != stale.access_token
@@ -100,24 +100,6 @@ class TokenVault:
         return ConnectionTokens(self, connection_id, refresh)
 
     # -- plumbing ----------------------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[sa.Connection]:
-        """A transaction that holds the write lock (SQLite) or is ready for row locks."""
-        if self._engine.dialect.name != "sqlite":
-            with self._engine.begin() as conn:
-                yield conn
-            return
-        with self._engine.connect() as conn:
-            # pysqlite would begin lazily (deferred); take the write lock up front instead
-            conn.execution_options(isolation_level="AUTOCOMMIT")
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.exec_driver_sql("ROLLBACK")
-                raise
-            conn.exec_driver_sql("COMMIT")
 
     @staticmethod
     def _row(conn: sa.Connection, connection_id: int, *, lock: bool) -> sa.Row[*tuple[Any, ...]]:

@@ -25,6 +25,7 @@ from confluence_pipeline.confluence.oauth import (
     refresh_tokens,
 )
 from confluence_pipeline.confluence.oauth_auth import DEFAULT_MARGIN, OAuthBearerAuth
+from confluence_pipeline.runtime.urls import InsecureURLError
 from confluence_pipeline.settings import Settings
 from confluence_pipeline.state import Connection, RegistryError, SecretKeyMismatch, StateStore
 
@@ -87,6 +88,8 @@ def check_health(
             client.check_access()
     except NeedsReconsent:
         return "needs re-consent"
+    except InsecureURLError as exc:
+        return f"refused: {exc}"
     except SecretKeyMismatch:
         return "cannot decrypt credentials: SECRET_KEY differs"
     except ConfluenceAuthError as exc:

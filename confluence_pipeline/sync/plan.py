@@ -19,6 +19,9 @@ from confluence_pipeline.sync.results import PREVIEW_ROWS, Log, PageRow, PlanRes
 
 BODY_BATCH = 250
 FETCH_WORKERS = 4
+MAX_BODY_BYTES = 20 * 1024 * 1024
+"""A storage body larger than this (UTF-8 bytes) is recorded as a failed page, never converted:
+a hostile or runaway page must not exhaust the worker's memory or time."""
 
 
 def plan_pages(
@@ -29,12 +32,15 @@ def plan_pages(
     *,
     run_id: int,
     full: bool = False,
+    max_body_bytes: int = MAX_BODY_BYTES,
     log: Log = lambda _msg: None,
 ) -> PlanResult:
     """Lists the space without bodies, stages bodies of new or changed pages and the deletion
     of pages that are gone; pages moved to another space of the index are handed over to it.
-    With ``full`` every page counts as changed. When a cheap probe shows nothing changed since
-    the last complete sync, the listing is skipped (see :mod:`confluence_pipeline.sync.probe`)."""
+    With ``full`` every page counts as changed. A body over ``max_body_bytes`` is staged as a
+    failed page with the reason instead (:func:`body_too_large`). When a cheap probe shows
+    nothing changed since the last complete sync, the listing is skipped (see
+    :mod:`confluence_pipeline.sync.probe`)."""
     ledger = store.ledger
     ledger.clear_staged(index.id, space.key)
     if not full and probe.unchanged_since_last_sync(store, client, index, space, run_id=run_id):
@@ -66,9 +72,18 @@ def plan_pages(
         breadcrumbs = Breadcrumbs(listing, space)
         named: set[str] = set()
         for pages, failed in fetch_bodies(client, todo, Breaker("Confluence")):
-            rows = [staged_body(page, space, breadcrumbs) for page in pages]
-            named.update(i for row in rows for i in people.account_ids(row.page_metadata))
-            rows += [staged_failure(page, space.key, error) for page, error in failed]
+            rows = [staged_failure(page, space.key, error) for page, error in failed]
+            for page in pages:
+                too_large = body_too_large(
+                    _body_bytes(page.storage, max_body_bytes), max_body_bytes
+                )
+                if too_large is None:
+                    body = staged_body(page, space, breadcrumbs)
+                    named.update(people.account_ids(body.page_metadata))
+                    rows.append(body)
+                else:
+                    rows.append(staged_refusal(page.summary, space.key, too_large))
+                    result.too_large += 1
             ledger.stage(index.id, rows)
             result.fetched += len(pages)
             result.fetch_failed += len(failed)
@@ -115,6 +130,40 @@ def fetch_bodies(
 
     with ThreadPoolExecutor(FETCH_WORKERS, thread_name_prefix="fetch") as pool:
         yield from bounded_map(pool, fetch, batched(todo, BODY_BATCH), in_flight=FETCH_WORKERS)
+
+
+def body_too_large(size: int, limit: int = MAX_BODY_BYTES) -> str | None:
+    """``"page body is 21.0 MB, over the 20 MB limit"`` when ``size`` (bytes) exceeds
+    ``limit``, else None."""
+    if size <= limit:
+        return None
+    return f"page body is {_size(size, exact=False)}, over the {_size(limit)} limit"
+
+
+def _size(size: int, *, exact: bool = True) -> str:
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale:
+            value = round(size / scale, 1)
+            return f"{value:g} {unit}" if exact else f"{value:.1f} {unit}"
+    return f"{size} bytes"
+
+
+def _body_bytes(storage: str, limit: int) -> int:
+    """The UTF-8 size of ``storage``, encoded only when its length could exceed ``limit``."""
+    return len(storage) if len(storage) * 4 <= limit else len(storage.encode("utf-8"))
+
+
+def staged_refusal(page: PageSummary, space_key: str, reason: str) -> StagedWork:
+    """A page refused before conversion (its body is too large): recorded failed, with no body."""
+    return StagedWork(
+        page.id,
+        space_key,
+        Action.UPSERT,
+        Stage.FAILED,
+        version=page.version,
+        title=page.title,
+        error=f"page {page.id}: {reason}",
+    )
 
 
 def staged_failure(page: PageSummary, space_key: str, error: Exception) -> StagedWork:

@@ -31,6 +31,7 @@ class PlanResult:
     moved_away: int = 0
     fetched: int = 0
     fetch_failed: int = 0
+    too_large: int = 0
     listing_skipped: bool = False
     names_looked_up: int = 0
     name_requests: int = 0

@@ -18,7 +18,7 @@ from confluence_pipeline.runtime.isolation import CircuitOpen
 from confluence_pipeline.state import Index, RunStatus, StateStore
 from confluence_pipeline.sync.convert import convert_pages
 from confluence_pipeline.sync.errors import SyncError
-from confluence_pipeline.sync.plan import plan_pages
+from confluence_pipeline.sync.plan import MAX_BODY_BYTES, plan_pages
 from confluence_pipeline.sync.results import Log, SpaceSyncResult
 from confluence_pipeline.sync.spaces import resolve_space
 from confluence_pipeline.sync.upload import ensure_pipeline, upload_documents
@@ -53,13 +53,23 @@ def sync_space(
     full: bool = False,
     allow_mass_delete: bool = False,
     dagster_run_id: str | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
     log: Log = lambda _msg: None,
 ) -> SpaceSyncResult:
     """All four steps in one call."""
     run_id = store.ledger.start_run(index.id, space_key, dagster_run_id=dagster_run_id, full=full)
     with recording_failure(store, run_id):
         space = resolve_space(store, client, index, space_key)
-        plan = plan_pages(store, client, index, space, run_id=run_id, full=full, log=log)
+        plan = plan_pages(
+            store,
+            client,
+            index,
+            space,
+            run_id=run_id,
+            full=full,
+            max_body_bytes=max_body_bytes,
+            log=log,
+        )
         conversion = convert_pages(store, index, space_key, log=log)
         upload = upload_documents(
             store,
