@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
@@ -9,7 +11,7 @@ from confluence_pipeline.state.crypto import SecretKeyMismatch, TokenCipher
 from confluence_pipeline.state.db import write_transaction
 from confluence_pipeline.state.models import Connection
 
-_TABLE = Connection.__table__
+_TABLE = cast(sa.Table, Connection.__table__)
 
 
 class RotationRefused(SecretKeyMismatch):

@@ -73,16 +73,16 @@ def plan_pages(
         named: set[str] = set()
         for pages, failed in fetch_bodies(client, todo, Breaker("Confluence")):
             rows = [staged_failure(page, space.key, error) for page, error in failed]
-            for page in pages:
+            for fetched in pages:
                 too_large = body_too_large(
-                    _body_bytes(page.storage, max_body_bytes), max_body_bytes
+                    _body_bytes(fetched.storage, max_body_bytes), max_body_bytes
                 )
                 if too_large is None:
-                    body = staged_body(page, space, breadcrumbs)
+                    body = staged_body(fetched, space, breadcrumbs)
                     named.update(people.account_ids(body.page_metadata))
                     rows.append(body)
                 else:
-                    rows.append(staged_refusal(page.summary, space.key, too_large))
+                    rows.append(staged_refusal(fetched.summary, space.key, too_large))
                     result.too_large += 1
             ledger.stage(index.id, rows)
             result.fetched += len(pages)
