@@ -37,7 +37,7 @@ def llamacloud_sandbox() -> Iterator[ServerThread]:
         yield server
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty state database: a SQLite file, or a schema of its own on the local
     PostgreSQL server (database ``test``)."""

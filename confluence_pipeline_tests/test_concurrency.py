@@ -31,7 +31,10 @@ def world(state_url: str) -> Iterator[World]:
         yield world
 
 
-@pytest.mark.parametrize("state_url", ["postgresql"], indirect=True)
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "state_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 def test_two_partitions_synced_at_once_by_two_processes(world: World) -> None:
     first, second = world.space_keys
     set_faults(world.wiki_url, latency_ms=5)

@@ -107,6 +107,7 @@ def test_listing_a_large_space_returns_every_page_once_in_few_requests(big_sandb
     assert page.author_id and page.author_id.startswith("557058:")
 
 
+@pytest.mark.slow
 def test_two_spaces_of_2000_pages_list_and_fetch_in_seconds() -> None:
     with ServerThread(create_app(spaces=2, pages_per_space=2000, seed=5)) as server:
         started = time.perf_counter()

@@ -18,6 +18,8 @@ from confluence_pipeline_tests.resilience import (
 )
 from confluence_pipeline_tests.world import World, make_world
 
+pytestmark = pytest.mark.slow
+
 PAGES = 180  # per space: under the process-pool threshold, two upload batches when edited
 
 
@@ -63,8 +65,8 @@ def _mutate(world: World, marker: str, edits: int, trash: int) -> dict[str, str]
         ("fetching", "sqlite"),
         ("uploading", "sqlite"),
         ("deleting", "sqlite"),
-        ("uploading", "postgresql"),
-        ("deleting", "postgresql"),
+        pytest.param("uploading", "postgresql", marks=pytest.mark.postgres),
+        pytest.param("deleting", "postgresql", marks=pytest.mark.postgres),
     ],
     indirect=["state_url"],
 )

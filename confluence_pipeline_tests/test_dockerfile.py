@@ -13,11 +13,14 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from confluence_pipeline_tests.dockerfile import DockerIgnore, Instruction, lint, parse
+
+pytestmark = pytest.mark.docker
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()

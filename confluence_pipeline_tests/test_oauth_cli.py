@@ -25,6 +25,8 @@ from confluence_pipeline_tests.oauth_world import (
 )
 from confluence_pipeline_tests.test_cli import BIN, Cli
 
+pytestmark = pytest.mark.slow
+
 
 class OAuthCli(Cli):
     """The CLI with the OAuth environment of ``sandbox``; remembers everything it printed."""
@@ -112,6 +114,7 @@ def _connections(cli: OAuthCli) -> list[dict[str, Any]]:
     return list(json.loads(cli("connections", "--json").stdout))
 
 
+@pytest.mark.browser
 def test_browser_consent_connects_and_the_connection_syncs_an_index(
     cli: OAuthCli, sandbox: OAuthSandbox, cloud: str, browser_page: Any
 ) -> None:

@@ -65,6 +65,7 @@ def _failure_text(result: dg.ExecuteInProcessResult) -> str:
     )
 
 
+@pytest.mark.slow
 def test_runs_use_oauth_connections_and_leak_no_secret(
     tmp_path: Path,
     sandbox: OAuthSandbox,

@@ -83,7 +83,14 @@ def _run_workers(mode: str, state_url: str, name: str, app: OAuthApp) -> list[st
         return [future.result(timeout=180) for future in futures]
 
 
-@pytest.mark.parametrize("mode", ["threads", "processes", "mixed"])
+@pytest.mark.parametrize(
+    "mode",
+    [
+        "threads",
+        pytest.param("processes", marks=pytest.mark.slow),
+        pytest.param("mixed", marks=pytest.mark.slow),
+    ],
+)
 def test_eight_workers_on_an_expired_token_refresh_exactly_once(
     mode: str, state_url: str, store: StateStore, sandbox: OAuthSandbox
 ) -> None:

@@ -62,6 +62,7 @@ def test_reconciliation_finds_missing_unexpected_and_stale_documents(world: Worl
     assert not broken.matches and "1 missing" in broken.summary()
 
 
+@pytest.mark.slow
 def test_index_matches_space_check_per_partition(world: World) -> None:
     space = world.space_keys[0]
     resources = {

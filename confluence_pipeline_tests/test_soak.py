@@ -7,6 +7,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
+
 from confluence_pipeline_tests.resilience import (
     SyncChild,
     assert_index_exact,
@@ -20,6 +22,8 @@ from confluence_pipeline_tests.resilience import (
 )
 from confluence_pipeline_tests.test_faults import CONFLUENCE_KINDS, LLAMACLOUD_KINDS
 from confluence_pipeline_tests.world import World, make_world
+
+pytestmark = pytest.mark.slow
 
 CYCLES = 30
 KILLED_CYCLE = 17

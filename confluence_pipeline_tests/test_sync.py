@@ -20,6 +20,7 @@ def world(tmp_path: Path) -> Iterator[World]:
         yield world
 
 
+@pytest.mark.slow
 def test_full_sync_pages_past_250_and_noop_resync_is_cheap(state_url: str) -> None:
     with make_world(state_url, pages_per_space=300) as world:
         world.connect()
