@@ -3,9 +3,6 @@ documents that keep failing; outages that must stop a run quickly without losing
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from confluence_pipeline.confluence import ConfluenceError, RetryPolicy
@@ -22,21 +19,21 @@ from confluence_pipeline_tests.resilience import (
     set_faults,
     sync_all,
 )
-from confluence_pipeline_tests.world import World, make_world
+from confluence_pipeline_tests.world import World
 
 CONFLUENCE_KINDS = ["429_retry_after", "429", "500", "503", "slow", "truncated", "malformed"]
 LLAMACLOUD_KINDS = ["429", "429-no-retry-after", "500", "503", "slow", "truncated", "malformed"]
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    with make_world(f"sqlite:///{tmp_path / 'state.db'}", spaces=2, pages_per_space=40) as world:
-        world.connect()
-        world.create_index()
-        with world.sink() as sink:  # the pipeline exists before any fault is switched on
-            pipeline_id = sink.ensure_pipeline(world.index().pipeline_name)
-        world.store.registry.update_index("docs", pipeline_id=pipeline_id)
-        yield world
+pytestmark = pytest.mark.sandbox(pages_per_space=40)
+
+
+@pytest.fixture(autouse=True)
+def _pipeline_exists(world: World) -> None:
+    """The pipeline exists before any fault is switched on."""
+    with world.sink() as sink:
+        pipeline_id = sink.ensure_pipeline(world.index().pipeline_name)
+    world.store.registry.update_index("docs", pipeline_id=pipeline_id)
 
 
 def _ok(results: dict[str, SpaceSyncResult | Exception]) -> list[SpaceSyncResult]:

@@ -3,9 +3,6 @@ from Confluence and LlamaCloud themselves, and the Dagster check reports them pe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import dagster as dg
 import pytest
 
@@ -20,15 +17,9 @@ from confluence_pipeline.defs.resources import (
 from confluence_pipeline.llamacloud import Document
 from confluence_pipeline.sync.reconcile import reconcile_index
 from confluence_pipeline.sync.spaces import site_id
-from confluence_pipeline_tests.world import API_KEY, PROJECT, World, make_world
+from confluence_pipeline_tests.world import API_KEY, PROJECT, World
 
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    with make_world(f"sqlite:///{tmp_path / 'state.db'}", spaces=2, pages_per_space=20) as world:
-        world.connect()
-        world.create_index()
-        yield world
+pytestmark = pytest.mark.sandbox(pages_per_space=20)
 
 
 def _break_the_index(world: World, space: str) -> tuple[str, str, str]:
