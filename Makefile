@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_HOME := $(CURDIR)/.demo
 
-.PHONY: install chromium podman test lint format demo dev sandbox validate clean deploy-local lock screenshots bench-peers
+.PHONY: install chromium podman test test-fast lint format demo dev sandbox validate clean deploy-local lock screenshots bench-peers
 
 install: $(STAMP)
 
@@ -39,8 +39,14 @@ format: install
 validate: install
 	DAGSTER_HOME=$$(mktemp -d) $(BIN)/dagster definitions validate -w workspace.yaml
 
+# Everything, as CI runs it: lint, the definitions, every test tier.
 test: install chromium podman lint validate
 	$(BIN)/pytest -n auto -q
+
+# The inner loop: no PostgreSQL, browser, image or slow tests, no lint (all of them run in `test`).
+FAST_TESTS := not postgres and not browser and not docker and not slow
+test-fast: install
+	$(BIN)/pytest -n auto -q -m "$(FAST_TESTS)"
 
 demo: install
 	CONFLUENCE_PIPELINE_HOME=$(DEMO_HOME) $(BIN)/confluence-pipeline demo

@@ -1,7 +1,15 @@
-"""Shared fixtures: the two sandboxes on free loopback ports, served over real HTTP."""
+"""Shared fixtures: the two sandboxes on free loopback ports, served over real HTTP; worlds
+built on them (sandboxes, state, connection, index); the state databases; a browser page.
+
+The Confluence emulator behind ``world``, ``world_db`` and ``oauth_sandbox`` is sized by the
+closest ``@pytest.mark.sandbox(**options)`` (test, class or module ``pytestmark``): options of
+:func:`confluence_pipeline.sandbox.confluence.create_app` such as ``spaces``,
+``pages_per_space``, ``seed``, ``oauth_extra_sites``, ``access_token_ttl``.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -13,6 +21,8 @@ import sqlalchemy
 
 from confluence_pipeline.sandbox.server import ServerThread
 from confluence_pipeline.state import StateStore
+from confluence_pipeline_tests.oauth_world import OAuthSandbox, serve_oauth_sandbox
+from confluence_pipeline_tests.world import World, make_world
 
 POSTGRES_URL = os.environ.get(
     "CONFLUENCE_PIPELINE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -37,7 +47,7 @@ def llamacloud_sandbox() -> Iterator[ServerThread]:
         yield server
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty state database: a SQLite file, or a schema of its own on the local
     PostgreSQL server (database ``test``)."""
@@ -63,6 +73,51 @@ def store(state_url: str) -> Iterator[StateStore]:
         yield store
     finally:
         store.close()
+
+
+def _sandbox_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    marker = request.node.get_closest_marker("sandbox")
+    return dict(marker.kwargs) if marker else {}
+
+
+@contextlib.contextmanager
+def _connected_world(
+    request: pytest.FixtureRequest, state_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[World]:
+    with make_world(state_url, **_sandbox_options(request)) as world:
+        world.connect()
+        world.create_index()
+        world.export(monkeypatch)
+        yield world
+
+
+@pytest.fixture
+def world(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[World]:
+    """Both sandboxes (Confluence: 2 spaces of 30 pages, seed 0, unless marked ``sandbox``), a
+    SQLite state in ``tmp_path``, the connection ``sandbox`` and the index ``docs`` of every
+    space; the environment points Dagster's resources and the CLI at them."""
+    with _connected_world(request, f"sqlite:///{tmp_path / 'state.db'}", monkeypatch) as world:
+        yield world
+
+
+@pytest.fixture
+def world_db(
+    request: pytest.FixtureRequest, state_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[World]:
+    """``world`` on each state database ``state_url`` gives: SQLite and PostgreSQL (parametrize
+    ``state_url`` indirectly for one of them)."""
+    with _connected_world(request, state_url, monkeypatch) as world:
+        yield world
+
+
+@pytest.fixture
+def oauth_sandbox(request: pytest.FixtureRequest) -> Iterator[OAuthSandbox]:
+    """A Confluence emulator seen from its OAuth side (2 spaces of 10 pages unless marked
+    ``sandbox``)."""
+    with serve_oauth_sandbox(**_sandbox_options(request)) as sandbox:
+        yield sandbox
 
 
 CHROMIUM = os.environ.get("CONFLUENCE_PIPELINE_CHROMIUM", "/usr/bin/chromium")

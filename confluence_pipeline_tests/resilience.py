@@ -15,7 +15,12 @@ from typing import Any
 
 import httpx
 
-from confluence_pipeline.confluence import ConfluenceClient, RetryPolicy, basic_auth
+from confluence_pipeline.confluence import (
+    ConfluenceClient,
+    RetryPolicy,
+    RetryTransport,
+    basic_auth,
+)
 from confluence_pipeline.llamacloud import LlamaCloudSink, document_id
 from confluence_pipeline.sync.results import SpaceSyncResult
 from confluence_pipeline.sync.run import sync_spaces
@@ -28,10 +33,33 @@ FAST_RETRY = RetryPolicy(base_delay=0.01, max_delay=0.05, total_budget=20, run_b
 READ_TIMEOUT = 0.5
 
 
-def fast_client(wiki_url: str, retry: RetryPolicy = FAST_RETRY) -> ConfluenceClient:
-    """A client whose retries wait milliseconds and whose reads time out after 0.5 s."""
+class FakeClock:
+    """A sleep that records delays and advances a fake monotonic clock instead of waiting."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.delays: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.delays.append(seconds)
+        self.now += seconds
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def fast_client(
+    wiki_url: str, retry: RetryPolicy = FAST_RETRY, clock: FakeClock | None = None
+) -> ConfluenceClient:
+    """A client whose retries wait milliseconds (or only on ``clock``, which then also times
+    the retry budgets) and whose reads time out after 0.5 s."""
     timeout = httpx.Timeout(READ_TIMEOUT, connect=2.0)
-    return ConfluenceClient(wiki_url, basic_auth(EMAIL, TOKEN), timeout=timeout, retry=retry)
+    transport = None
+    if clock is not None:
+        transport = RetryTransport(policy=retry, sleep=clock.sleep, clock=clock.monotonic)
+    return ConfluenceClient(
+        wiki_url, basic_auth(EMAIL, TOKEN), timeout=timeout, retry=retry, transport=transport
+    )
 
 
 def fast_sink(cloud_url: str, max_retries: int = 5) -> LlamaCloudSink:

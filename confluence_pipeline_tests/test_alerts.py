@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -23,18 +22,9 @@ from confluence_pipeline.defs.resources import (
 )
 from confluence_pipeline.defs.tags import run_tags
 from confluence_pipeline_tests.webhook import Receiver, webhook_receiver
-from confluence_pipeline_tests.world import API_KEY, SECRET, World, make_world
+from confluence_pipeline_tests.world import API_KEY, SECRET, World
 
 UI = "https://dagster.example.com/"
-
-
-@pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    with make_world(f"sqlite:///{tmp_path / 'state.db'}") as world:
-        world.connect()
-        world.create_index()
-        world.export(monkeypatch)
-        yield world
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ from confluence_pipeline.sandbox import confluence, llamacloud
 from confluence_pipeline.sandbox.admin import ConfluenceAdmin, LlamaCloudAdmin
 from confluence_pipeline.sandbox.server import ServerThread
 
+pytestmark = pytest.mark.slow  # each test runs the console script in subprocesses
+
 BIN = Path(sys.executable).parent
 
 

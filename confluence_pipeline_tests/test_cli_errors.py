@@ -15,6 +15,8 @@ from confluence_pipeline.sandbox.admin import ConfluenceAdmin
 from confluence_pipeline.sandbox.server import ServerThread
 from confluence_pipeline_tests.test_cli import Cli, _assert_one_line_error
 
+pytestmark = pytest.mark.slow  # each case runs the CLI in subprocesses
+
 
 @pytest.fixture
 def site() -> Iterator[tuple[str, str, ConfluenceAdmin]]:

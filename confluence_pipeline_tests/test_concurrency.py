@@ -4,7 +4,6 @@ moving between them meanwhile; and the cap on requests in flight inside one run.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -20,38 +19,35 @@ from confluence_pipeline_tests.resilience import (
     fast_sink,
     set_faults,
 )
-from confluence_pipeline_tests.world import EMAIL, TOKEN, World, make_world
+from confluence_pipeline_tests.world import EMAIL, TOKEN, World
+
+pytestmark = pytest.mark.sandbox(pages_per_space=120)
 
 
-@pytest.fixture
-def world(state_url: str) -> Iterator[World]:
-    with make_world(state_url, spaces=2, pages_per_space=120) as world:
-        world.connect()
-        world.create_index()
-        yield world
-
-
-@pytest.mark.parametrize("state_url", ["postgresql"], indirect=True)
-def test_two_partitions_synced_at_once_by_two_processes(world: World) -> None:
-    first, second = world.space_keys
-    set_faults(world.wiki_url, latency_ms=5)
-    runs = [SyncChild(world, [first]), SyncChild(world, [second])]  # fresh index: both create
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "state_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_two_partitions_synced_at_once_by_two_processes(world_db: World) -> None:
+    first, second = world_db.space_keys
+    set_faults(world_db.wiki_url, latency_ms=5)
+    runs = [SyncChild(world_db, [first]), SyncChild(world_db, [second])]  # fresh index: both create
     for run in runs:  # its pipeline, stage, record and close run rows at the same time
         run.wait()
-    assert_index_exact(world)
-    assert len(world.cloud.pipelines()) == 1
+    assert_index_exact(world_db)
+    assert len(world_db.cloud.pipelines()) == 1
 
-    movers = world.page_ids(first)[10:14]
+    movers = world_db.page_ids(first)[10:14]
     for page_id in movers:
-        world.wiki.move_page(page_id, second)
-    markers = edit_pages(world, world.page_ids(first)[20:60], "otter")
-    markers |= edit_pages(world, world.page_ids(second)[20:60], "heron")
-    runs = [SyncChild(world, [second]), SyncChild(world, [first])]  # the movers: new to one,
+        world_db.wiki.move_page(page_id, second)
+    markers = edit_pages(world_db, world_db.page_ids(first)[20:60], "otter")
+    markers |= edit_pages(world_db, world_db.page_ids(second)[20:60], "heron")
+    runs = [SyncChild(world_db, [second]), SyncChild(world_db, [first])]  # the movers: new to one,
     for run in runs:  # gone from the other, whichever records them first
         run.wait()
 
-    assert_index_exact(world, markers)
-    history = world.store.ledger.history(world.index().id, limit=10)
+    assert_index_exact(world_db, markers)
+    history = world_db.store.ledger.history(world_db.index().id, limit=10)
     assert {run.status for run in history} == {"success"}
 
 
@@ -77,21 +73,21 @@ class _InFlight(httpx.BaseTransport):
 
 
 @pytest.mark.parametrize("state_url", ["sqlite"], indirect=True)
-def test_requests_in_flight_stay_within_the_client_cap(world: World) -> None:
-    set_faults(world.wiki_url, latency_ms=20)
+def test_requests_in_flight_stay_within_the_client_cap(world_db: World) -> None:
+    set_faults(world_db.wiki_url, latency_ms=20)
     counting = _InFlight()
     client = ConfluenceClient(
-        world.wiki_url,
+        world_db.wiki_url,
         basic_auth(EMAIL, TOKEN),
         transport=RetryTransport(counting, policy=FAST_RETRY),
         max_connections=1,
     )
 
-    with client, fast_sink(world.cloud_url) as sink:  # two spaces at once, one request at a time
+    with client, fast_sink(world_db.cloud_url) as sink:  # two spaces at once, one request at a time
         results = sync_spaces(
-            world.store, client, sink, world.index(), world.space_keys, parallel=2
+            world_db.store, client, sink, world_db.index(), world_db.space_keys, parallel=2
         )
 
     assert all(isinstance(r, SpaceSyncResult) for r in results.values())
     assert counting.most == 1
-    assert_index_exact(world)
+    assert_index_exact(world_db)

@@ -3,7 +3,7 @@ update, no duplicate, no page recorded as synced that is not."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -16,18 +16,16 @@ from confluence_pipeline_tests.resilience import (
     set_faults,
     sync_all,
 )
-from confluence_pipeline_tests.world import World, make_world
+from confluence_pipeline_tests.world import World
 
 PAGES = 180  # per space: under the process-pool threshold, two upload batches when edited
 
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox(pages_per_space=PAGES)]
 
-@pytest.fixture
-def world(state_url: str) -> Iterator[World]:
-    with make_world(state_url, spaces=2, pages_per_space=PAGES) as world:
-        world.connect()
-        world.create_index()
-        assert all(not isinstance(r, Exception) for r in sync_all(world).values())
-        yield world
+
+@pytest.fixture(autouse=True)
+def _synced(world_db: World) -> None:
+    assert all(not isinstance(r, Exception) for r in sync_all(world_db).values())
 
 
 def _kill_points(world: World) -> dict[str, Callable[[], bool]]:
@@ -63,27 +61,27 @@ def _mutate(world: World, marker: str, edits: int, trash: int) -> dict[str, str]
         ("fetching", "sqlite"),
         ("uploading", "sqlite"),
         ("deleting", "sqlite"),
-        ("uploading", "postgresql"),
-        ("deleting", "postgresql"),
+        pytest.param("uploading", "postgresql", marks=pytest.mark.postgres),
+        pytest.param("deleting", "postgresql", marks=pytest.mark.postgres),
     ],
     indirect=["state_url"],
 )
-def test_sigkill_mid_run_then_rerun_converges_exactly(world: World, point: str) -> None:
-    markers = _mutate(world, "walrus", edits=150, trash=10)
-    set_faults(world.wiki_url, latency_ms=5)
-    set_faults(world.cloud_url, latency_ms=5)
-    ready = _kill_points(world)[point]
+def test_sigkill_mid_run_then_rerun_converges_exactly(world_db: World, point: str) -> None:
+    markers = _mutate(world_db, "walrus", edits=150, trash=10)
+    set_faults(world_db.wiki_url, latency_ms=5)
+    set_faults(world_db.cloud_url, latency_ms=5)
+    ready = _kill_points(world_db)[point]
 
-    child = SyncChild(world)
+    child = SyncChild(world_db)
     assert child.kill_when(ready), f"the sync finished before reaching {point}"
 
-    assert_recorded_are_indexed(world)
-    markers |= _mutate(world, "narwhal", edits=5, trash=2)  # edits after the crash win
-    set_faults(world.wiki_url, latency_ms=0)
-    set_faults(world.cloud_url, latency_ms=0)
-    results = sync_all(world)
+    assert_recorded_are_indexed(world_db)
+    markers |= _mutate(world_db, "narwhal", edits=5, trash=2)  # edits after the crash win
+    set_faults(world_db.wiki_url, latency_ms=0)
+    set_faults(world_db.cloud_url, latency_ms=0)
+    results = sync_all(world_db)
 
     assert all(not isinstance(r, Exception) for r in results.values()), results
-    assert_index_exact(world, markers)
-    statuses = [run.status for run in world.store.ledger.history(world.index().id, limit=50)]
+    assert_index_exact(world_db, markers)
+    statuses = [run.status for run in world_db.store.ledger.history(world_db.index().id, limit=50)]
     assert "interrupted" in statuses and "running" not in statuses

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -17,16 +16,7 @@ from confluence_pipeline.defs.resources import (
     StateResource,
 )
 from confluence_pipeline.defs.sensors import sync_due_sensor
-from confluence_pipeline_tests.world import World, make_world
-
-
-@pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    with make_world(f"sqlite:///{tmp_path / 'state.db'}") as world:
-        world.connect()
-        world.create_index()
-        world.export(monkeypatch)
-        yield world
+from confluence_pipeline_tests.world import World
 
 
 @pytest.fixture

@@ -25,6 +25,8 @@ from confluence_pipeline_tests.conftest import POSTGRES_URL
 from confluence_pipeline_tests.dagster_processes import ROOT, Webserver, wait_until
 from confluence_pipeline_tests.test_cli import Cli
 
+pytestmark = pytest.mark.postgres
+
 DEPLOY = ROOT / "deploy"
 PAGES_PER_SPACE = 6
 RUNS_TIMEOUT_S = 420
@@ -153,6 +155,7 @@ def _finished(
     return records if len(records) >= count and len(done) == len(records) else None
 
 
+@pytest.mark.slow
 def test_local_deployment_runs_the_sensor_and_a_backfill_one_run_per_partition(
     tmp_path: Path, postgres: Postgres, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -344,9 +344,8 @@ def test_latency_applies_to_the_public_api_only(http: httpx.Client) -> None:
     started = time.perf_counter()
     http.get("/api/v1/projects", headers=AUTH)
     assert time.perf_counter() - started >= 1.0
-    started = time.perf_counter()
-    http.get("/_sandbox/stats")
-    assert time.perf_counter() - started < 0.9  # wide margin: a loaded machine is slow, not 1 s
+    http.post("/_sandbox/faults", json={"latency_ms": 3_600_000})  # an hour per public request
+    assert http.get("/_sandbox/stats", timeout=60).status_code == 200  # admin ones answer at once
 
 
 def test_ten_thousand_documents_go_in_and_stay_searchable(

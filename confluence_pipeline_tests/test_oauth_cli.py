@@ -21,17 +21,18 @@ from confluence_pipeline_tests.oauth_world import (
     CALLBACK_PATH,
     OAuthSandbox,
     read_consent_url,
-    serve_oauth_sandbox,
 )
 from confluence_pipeline_tests.test_cli import BIN, Cli
 
+pytestmark = pytest.mark.slow
+
 
 class OAuthCli(Cli):
-    """The CLI with the OAuth environment of ``sandbox``; remembers everything it printed."""
+    """The CLI with the OAuth environment of ``oauth_sandbox``; remembers everything it printed."""
 
-    def __init__(self, home: Path, sandbox: OAuthSandbox) -> None:
-        super().__init__(home, {**sandbox.env(), "PYTHONUNBUFFERED": "1"})
-        self.sandbox = sandbox
+    def __init__(self, home: Path, oauth_sandbox: OAuthSandbox) -> None:
+        super().__init__(home, {**oauth_sandbox.env(), "PYTHONUNBUFFERED": "1"})
+        self.sandbox = oauth_sandbox
         self.transcript: list[str] = []
 
     def __call__(self, *args: str, program: str = "confluence-pipeline") -> Any:
@@ -77,14 +78,8 @@ class OAuthCli(Cli):
 
 
 @pytest.fixture
-def sandbox() -> Iterator[OAuthSandbox]:
-    with serve_oauth_sandbox(spaces=2, pages_per_space=10) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def cli(tmp_path: Path, sandbox: OAuthSandbox) -> OAuthCli:
-    return OAuthCli(tmp_path / "home", sandbox)
+def cli(tmp_path: Path, oauth_sandbox: OAuthSandbox) -> OAuthCli:
+    return OAuthCli(tmp_path / "home", oauth_sandbox)
 
 
 @pytest.fixture
@@ -112,8 +107,9 @@ def _connections(cli: OAuthCli) -> list[dict[str, Any]]:
     return list(json.loads(cli("connections", "--json").stdout))
 
 
+@pytest.mark.browser
 def test_browser_consent_connects_and_the_connection_syncs_an_index(
-    cli: OAuthCli, sandbox: OAuthSandbox, cloud: str, browser_page: Any
+    cli: OAuthCli, oauth_sandbox: OAuthSandbox, cloud: str, browser_page: Any
 ) -> None:
     process = cli.start_connect("--timeout", "120")
     url = read_consent_url(process)
@@ -128,21 +124,21 @@ def test_browser_consent_connects_and_the_connection_syncs_an_index(
 
     [connection] = _connections(cli)
     assert connection["auth"] == "oauth" and connection["health"] == "ok"
-    assert connection["site"] == sandbox.url and connection["cloud_id"]
+    assert connection["site"] == oauth_sandbox.url and connection["cloud_id"]
     assert {"read:page:confluence", "offline_access"} <= set(connection["scopes"])
     assert connection["access_expires_at"] and connection["last_refresh_at"] is None
 
-    keys = [space["key"] for space in ConfluenceAdmin(sandbox.url).spaces()]
+    keys = [space["key"] for space in ConfluenceAdmin(oauth_sandbox.url).spaces()]
     assert cli("index", "create", "docs", "--spaces", ",".join(keys)).returncode == 0
     _sync_env(cli, cloud)
     synced = cli("sync", "docs")
     assert synced.returncode == 0, synced.stdout + synced.stderr
     assert _document_count(cloud) == 20
 
-    sandbox.expire_access_tokens()  # the next sync refreshes once and goes on
+    oauth_sandbox.expire_access_tokens()  # the next sync refreshes once and goes on
     resynced = cli("sync", "docs")
     assert resynced.returncode == 0, resynced.stdout + resynced.stderr
-    assert sandbox.refreshes() == 1
+    assert oauth_sandbox.refreshes() == 1
     assert _connections(cli)[0]["last_refresh_at"] is not None
     cli.assert_no_secrets()
 
@@ -159,9 +155,9 @@ def test_callback_with_a_foreign_state_is_refused(cli: OAuthCli) -> None:
     assert _connections(cli) == []
 
 
-def test_denied_consent_saves_nothing(cli: OAuthCli, sandbox: OAuthSandbox) -> None:
+def test_denied_consent_saves_nothing(cli: OAuthCli, oauth_sandbox: OAuthSandbox) -> None:
     process = cli.start_connect()
-    location = sandbox.decide(read_consent_url(process), accept=False)
+    location = oauth_sandbox.decide(read_consent_url(process), accept=False)
     assert "error=access_denied" in location
     page = httpx.get(location, timeout=30)
     assert page.status_code == 400 and "access was denied" in page.text
@@ -185,26 +181,25 @@ def test_missing_client_credentials_and_placeholder_secret_are_refused(cli: OAut
     assert "placeholder" in _one_error_line(result.stderr)
 
 
-def test_several_sites_need_a_choice(tmp_path: Path) -> None:
-    with serve_oauth_sandbox(oauth_extra_sites=1) as sandbox:
-        cli = OAuthCli(tmp_path / "home", sandbox)
-        code, _, err = cli.connect()
-        assert code == 1 and "choose one with --site" in _one_error_line(err)
-        assert "sandbox-1" in err
-        code, _, err = cli.connect("--site", sandbox.url, "--name", "main")
-        assert code == 0, err
-        assert [c["name"] for c in _connections(cli)] == ["main"]
-        cli.assert_no_secrets()
+@pytest.mark.sandbox(oauth_extra_sites=1)
+def test_several_sites_need_a_choice(cli: OAuthCli, oauth_sandbox: OAuthSandbox) -> None:
+    code, _, err = cli.connect()
+    assert code == 1 and "choose one with --site" in _one_error_line(err)
+    assert "sandbox-1" in err
+    code, _, err = cli.connect("--site", oauth_sandbox.url, "--name", "main")
+    assert code == 0, err
+    assert [c["name"] for c in _connections(cli)] == ["main"]
+    cli.assert_no_secrets()
 
 
 def test_revoked_refresh_token_fails_the_sync_with_the_reconsent_message(
-    cli: OAuthCli, sandbox: OAuthSandbox, cloud: str
+    cli: OAuthCli, oauth_sandbox: OAuthSandbox, cloud: str
 ) -> None:
     assert cli.connect()[0] == 0
-    key = ConfluenceAdmin(sandbox.url).spaces()[0]["key"]
+    key = ConfluenceAdmin(oauth_sandbox.url).spaces()[0]["key"]
     assert cli("index", "create", "docs", "--spaces", key).returncode == 0
-    sandbox.revoke_refresh_tokens()
-    sandbox.expire_access_tokens()
+    oauth_sandbox.revoke_refresh_tokens()
+    oauth_sandbox.expire_access_tokens()
     _sync_env(cli, cloud)
 
     synced = cli("sync", "docs")
@@ -221,10 +216,10 @@ def test_revoked_refresh_token_fails_the_sync_with_the_reconsent_message(
 
 
 def test_wrong_secret_key_is_one_clear_line(
-    cli: OAuthCli, sandbox: OAuthSandbox, cloud: str
+    cli: OAuthCli, oauth_sandbox: OAuthSandbox, cloud: str
 ) -> None:
     assert cli.connect()[0] == 0
-    key = ConfluenceAdmin(sandbox.url).spaces()[0]["key"]
+    key = ConfluenceAdmin(oauth_sandbox.url).spaces()[0]["key"]
     assert cli("index", "create", "docs", "--spaces", key).returncode == 0
     cli.env["SECRET_KEY"] = "a-different-secret-of-32-characters"
     [connection] = _connections(cli)
@@ -237,10 +232,10 @@ def test_wrong_secret_key_is_one_clear_line(
 
 
 def test_disconnect_deletes_tokens_and_unlinks_indexes_only_with_yes(
-    cli: OAuthCli, sandbox: OAuthSandbox
+    cli: OAuthCli, oauth_sandbox: OAuthSandbox
 ) -> None:
     assert cli.connect()[0] == 0
-    key = ConfluenceAdmin(sandbox.url).spaces()[0]["key"]
+    key = ConfluenceAdmin(oauth_sandbox.url).spaces()[0]["key"]
     assert cli("index", "create", "docs", "--spaces", key).returncode == 0
 
     kept = cli("disconnect", "sandbox")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,15 +21,8 @@ from confluence_pipeline.sync.connections import open_client
 from confluence_pipeline_tests.oauth_world import (
     OAuthSandbox,
     consent_code,
-    serve_oauth_sandbox,
     store_oauth_connection,
 )
-
-
-@pytest.fixture
-def sandbox() -> Iterator[OAuthSandbox]:
-    with serve_oauth_sandbox() as sandbox:
-        yield sandbox
 
 
 def test_authorize_url_has_the_documented_shape() -> None:
@@ -72,23 +64,24 @@ def test_unreachable_token_endpoint_is_one_line_without_secrets() -> None:
 
 
 def test_a_token_the_server_keeps_refusing_fails_after_one_retry(
-    store: StateStore,
+    store: StateStore, oauth_sandbox: OAuthSandbox
 ) -> None:
-    with serve_oauth_sandbox() as sandbox:
-        connection = store_oauth_connection(store, sandbox)
-        sandbox.admin("POST", access_token_ttl=0)  # every new token is born expired
-        sandbox.expire_access_tokens()
-        with open_client(store, connection, oauth=sandbox.oauth_app()) as client:
-            with pytest.raises(ConfluenceAuthError, match="401"):
-                client.check_access()
-            assert sandbox.refreshes() == 1  # once on the 401, then the error: no loop
-            with pytest.raises(ConfluenceAuthError, match="401"):
-                client.check_access()
-            assert sandbox.refreshes() == 3  # ahead of expiry, and once on the 401
+    connection = store_oauth_connection(store, oauth_sandbox)
+    oauth_sandbox.admin("POST", access_token_ttl=0)  # every new token is born expired
+    oauth_sandbox.expire_access_tokens()
+    with open_client(store, connection, oauth=oauth_sandbox.oauth_app()) as client:
+        with pytest.raises(ConfluenceAuthError, match="401"):
+            client.check_access()
+        assert oauth_sandbox.refreshes() == 1  # once on the 401, then the error: no loop
+        with pytest.raises(ConfluenceAuthError, match="401"):
+            client.check_access()
+        assert oauth_sandbox.refreshes() == 3  # ahead of expiry, and once on the 401
 
 
-def test_exchange_without_offline_access_gives_no_refresh_token(sandbox: OAuthSandbox) -> None:
-    app = sandbox.oauth_app()
+def test_exchange_without_offline_access_gives_no_refresh_token(
+    oauth_sandbox: OAuthSandbox,
+) -> None:
+    app = oauth_sandbox.oauth_app()
     narrow = OAuthApp(
         app.client_id,
         app.client_secret,
@@ -97,24 +90,23 @@ def test_exchange_without_offline_access_gives_no_refresh_token(sandbox: OAuthSa
         api_url=app.api_url,
         scopes=("read:page:confluence",),
     )
-    code = consent_code(sandbox, app=narrow)
+    code = consent_code(oauth_sandbox, app=narrow)
     tokens = exchange_code(narrow, code)
     assert tokens.refresh_token is None and tokens.scopes == ("read:page:confluence",)
 
 
 def test_a_fresh_token_refused_again_is_not_refreshed_on_every_request(
-    store: StateStore,
+    store: StateStore, oauth_sandbox: OAuthSandbox
 ) -> None:
     """A 401 right after a refresh means scope or permission, not expiry: later requests with
     that token fail without another refresh (until it nears its expiry)."""
-    with serve_oauth_sandbox() as sandbox:
-        connection = store_oauth_connection(store, sandbox)
-        sandbox.admin("POST", access_token_ttl=0)
-        sandbox.expire_access_tokens()
-        never_early = timedelta(hours=-1)  # keep born-expired tokens from refreshing early
-        app = sandbox.oauth_app()
-        with open_client(store, connection, oauth=app, margin=never_early) as client:
-            for _ in range(3):
-                with pytest.raises(ConfluenceAuthError, match="401"):
-                    client.check_access()
-        assert sandbox.refreshes() == 1
+    connection = store_oauth_connection(store, oauth_sandbox)
+    oauth_sandbox.admin("POST", access_token_ttl=0)
+    oauth_sandbox.expire_access_tokens()
+    never_early = timedelta(hours=-1)  # keep born-expired tokens from refreshing early
+    app = oauth_sandbox.oauth_app()
+    with open_client(store, connection, oauth=app, margin=never_early) as client:
+        for _ in range(3):
+            with pytest.raises(ConfluenceAuthError, match="401"):
+                client.check_access()
+    assert oauth_sandbox.refreshes() == 1

@@ -30,17 +30,13 @@ from confluence_pipeline.state import Connection, StateStore
 from confluence_pipeline_tests.oauth_world import (
     OAuthSandbox,
     consent_code,
-    serve_oauth_sandbox,
     store_oauth_connection,
 )
 
 KEY = "test-secret-key-of-32-characters"
 
 
-@pytest.fixture
-def sandbox() -> Iterator[OAuthSandbox]:
-    with serve_oauth_sandbox(spaces=2, pages_per_space=8) as sandbox:
-        yield sandbox
+pytestmark = pytest.mark.sandbox(spaces=2, pages_per_space=8)
 
 
 @pytest.fixture
@@ -49,8 +45,8 @@ def cloud() -> Iterator[str]:
         yield server.url
 
 
-def _expire_everywhere(store: StateStore, sandbox: OAuthSandbox) -> None:
-    sandbox.expire_access_tokens()
+def _expire_everywhere(store: StateStore, oauth_sandbox: OAuthSandbox) -> None:
+    oauth_sandbox.expire_access_tokens()
     table = Connection.__table__
     past = datetime.now(UTC) - timedelta(minutes=1)
     with store.engine.begin() as conn:
@@ -65,16 +61,17 @@ def _failure_text(result: dg.ExecuteInProcessResult) -> str:
     )
 
 
+@pytest.mark.slow
 def test_runs_use_oauth_connections_and_leak_no_secret(
     tmp_path: Path,
-    sandbox: OAuthSandbox,
+    oauth_sandbox: OAuthSandbox,
     cloud: str,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    code = consent_code(sandbox)  # the browser's part; what follows is the product's
+    code = consent_code(oauth_sandbox)  # the browser's part; what follows is the product's
     caplog.set_level(logging.DEBUG)
-    for name, value in sandbox.env().items():
+    for name, value in oauth_sandbox.env().items():
         monkeypatch.setenv(name, value)
     url = f"sqlite:///{tmp_path / 'state.db'}"
     environment = {
@@ -87,11 +84,11 @@ def test_runs_use_oauth_connections_and_leak_no_secret(
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     store = StateStore.open(url, KEY)
-    first, second = [space["key"] for space in ConfluenceAdmin(sandbox.url).spaces()]
-    store_oauth_connection(store, sandbox, "oauth", code)
+    first, second = [space["key"] for space in ConfluenceAdmin(oauth_sandbox.url).spaces()]
+    store_oauth_connection(store, oauth_sandbox, "oauth", code)
     store.registry.add_connection(
         name="token",
-        site_url=sandbox.url,
+        site_url=oauth_sandbox.url,
         cloud_id=None,
         auth_kind="api_token",
         email=API_TOKEN_EMAIL,
@@ -121,13 +118,13 @@ def test_runs_use_oauth_connections_and_leak_no_secret(
             failures.append(_failure_text(result))
             return result
 
-        _expire_everywhere(store, sandbox)
+        _expire_everywhere(store, oauth_sandbox)
         assert materialize(f"viaoauth|{first}").success, failures[-1]
-        assert sandbox.refreshes() == 1  # one refresh served all four assets of the run
+        assert oauth_sandbox.refreshes() == 1  # one refresh served all four assets of the run
         assert materialize(f"viatoken|{second}").success, failures[-1]
 
-        sandbox.revoke_refresh_tokens()
-        _expire_everywhere(store, sandbox)
+        oauth_sandbox.revoke_refresh_tokens()
+        _expire_everywhere(store, oauth_sandbox)
         refused = materialize(f"viaoauth|{first}")
         assert not refused.success
         assert "connection 'oauth' needs re-consent" in failures[-1]
@@ -143,6 +140,6 @@ def test_runs_use_oauth_connections_and_leak_no_secret(
     assert len(event_log) > 50
     haystack = "\n".join([*event_log, *runs, *failures, caplog.text])
     assert "refreshed OAuth tokens of connection oauth" in caplog.text
-    secrets = [*sandbox.issued_secrets(), CLIENT_SECRET, API_TOKEN]
+    secrets = [*oauth_sandbox.issued_secrets(), CLIENT_SECRET, API_TOKEN]
     leaked = [secret for secret in secrets if secret in haystack]
     assert not leaked, f"{len(leaked)} secrets leaked"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +17,6 @@ from confluence_pipeline.state import Connection, SecretKeyMismatch, StateStore
 from confluence_pipeline.sync.connections import check_health, open_client
 from confluence_pipeline_tests.oauth_world import (
     OAuthSandbox,
-    serve_oauth_sandbox,
     store_oauth_connection,
 )
 
@@ -26,12 +24,6 @@ WORKERS = 8
 KEY = "test-secret-key"
 _barrier: Any = None
 _OPEN_LOCK = threading.Lock()
-
-
-@pytest.fixture
-def sandbox() -> Iterator[OAuthSandbox]:
-    with serve_oauth_sandbox() as sandbox:
-        yield sandbox
 
 
 def _expire_in_state(store: StateStore, name: str) -> None:
@@ -83,62 +75,69 @@ def _run_workers(mode: str, state_url: str, name: str, app: OAuthApp) -> list[st
         return [future.result(timeout=180) for future in futures]
 
 
-@pytest.mark.parametrize("mode", ["threads", "processes", "mixed"])
+@pytest.mark.parametrize(
+    "mode",
+    [
+        "threads",
+        pytest.param("processes", marks=pytest.mark.slow),
+        pytest.param("mixed", marks=pytest.mark.slow),
+    ],
+)
 def test_eight_workers_on_an_expired_token_refresh_exactly_once(
-    mode: str, state_url: str, store: StateStore, sandbox: OAuthSandbox
+    mode: str, state_url: str, store: StateStore, oauth_sandbox: OAuthSandbox
 ) -> None:
-    connection = store_oauth_connection(store, sandbox)
-    sandbox.expire_access_tokens()
+    connection = store_oauth_connection(store, oauth_sandbox)
+    oauth_sandbox.expire_access_tokens()
     _expire_in_state(store, connection.name)
-    sandbox.admin("POST", token_delay_ms=300)  # a slow token endpoint widens any race
-    before = sandbox.refreshes()
+    oauth_sandbox.admin("POST", token_delay_ms=300)  # a slow token endpoint widens any race
+    before = oauth_sandbox.refreshes()
 
-    tokens = _run_workers(mode, state_url, connection.name, sandbox.oauth_app())
+    tokens = _run_workers(mode, state_url, connection.name, oauth_sandbox.oauth_app())
 
-    assert sandbox.refreshes() - before == 1
+    assert oauth_sandbox.refreshes() - before == 1
     assert len(tokens) == WORKERS and len(set(tokens)) == 1  # all use the one refreshed token
     refreshed = store.registry.get_connection(connection.name)
     assert refreshed.last_refresh_at is not None and not refreshed.needs_reconsent
-    assert sandbox.admin()["refused"] == {}
+    assert oauth_sandbox.admin()["refused"] == {}
 
 
 def test_workers_refused_with_401_refresh_once_and_retry(
-    state_url: str, store: StateStore, sandbox: OAuthSandbox
+    state_url: str, store: StateStore, oauth_sandbox: OAuthSandbox
 ) -> None:
     """The stored expiry still looks fine, but the server has expired the token: every worker
     gets a 401, one refreshes, the others pick its tokens up from the state database."""
-    connection = store_oauth_connection(store, sandbox)
-    sandbox.expire_access_tokens()
-    sandbox.admin("POST", token_delay_ms=200)
-    before = sandbox.refreshes()
+    connection = store_oauth_connection(store, oauth_sandbox)
+    oauth_sandbox.expire_access_tokens()
+    oauth_sandbox.admin("POST", token_delay_ms=200)
+    before = oauth_sandbox.refreshes()
 
-    tokens = _run_workers("threads", state_url, connection.name, sandbox.oauth_app())
+    tokens = _run_workers("threads", state_url, connection.name, oauth_sandbox.oauth_app())
 
-    assert sandbox.refreshes() - before == 1 and len(set(tokens)) == 1
+    assert oauth_sandbox.refreshes() - before == 1 and len(set(tokens)) == 1
 
 
 def test_token_is_refreshed_ahead_of_expiry_within_the_margin(
-    store: StateStore, sandbox: OAuthSandbox
+    store: StateStore, oauth_sandbox: OAuthSandbox
 ) -> None:
-    connection = store_oauth_connection(store, sandbox)
+    connection = store_oauth_connection(store, oauth_sandbox)
     table = Connection.__table__
     soon = datetime.now(UTC) + timedelta(minutes=2)  # inside the 5-minute margin
     with store.engine.begin() as conn:
         conn.execute(sa.update(table).values(access_expires_at=soon))
-    with open_client(store, connection, oauth=sandbox.oauth_app()) as client:
+    with open_client(store, connection, oauth=oauth_sandbox.oauth_app()) as client:
         client.check_access()
         client.check_access()
-    assert sandbox.refreshes() == 1
-    assert sandbox.admin()["token_requests"] == 2  # the code exchange and one refresh
+    assert oauth_sandbox.refreshes() == 1
+    assert oauth_sandbox.admin()["token_requests"] == 2  # the code exchange and one refresh
 
 
 def test_revoked_refresh_token_marks_the_connection_for_reconsent(
-    store: StateStore, sandbox: OAuthSandbox
+    store: StateStore, oauth_sandbox: OAuthSandbox
 ) -> None:
-    connection = store_oauth_connection(store, sandbox)
-    sandbox.revoke_refresh_tokens()
-    sandbox.expire_access_tokens()
-    app = sandbox.oauth_app()
+    connection = store_oauth_connection(store, oauth_sandbox)
+    oauth_sandbox.revoke_refresh_tokens()
+    oauth_sandbox.expire_access_tokens()
+    app = oauth_sandbox.oauth_app()
     with (
         pytest.raises(NeedsReconsent, match="needs re-consent") as refused,
         open_client(store, connection, oauth=app) as client,
@@ -147,21 +146,21 @@ def test_revoked_refresh_token_marks_the_connection_for_reconsent(
     assert "sbx-" not in str(refused.value)
     marked = store.registry.get_connection(connection.name)
     assert marked.needs_reconsent
-    calls = sandbox.admin()["token_requests"]
+    calls = oauth_sandbox.admin()["token_requests"]
     with pytest.raises(NeedsReconsent):  # refused at once, without calling Atlassian again
         open_client(store, marked, oauth=app)
     assert check_health(store, marked, oauth=app) == "needs re-consent"
-    assert sandbox.admin()["token_requests"] == calls
+    assert oauth_sandbox.admin()["token_requests"] == calls
 
 
 def test_expired_refresh_token_after_reuse_marks_reconsent(
-    store: StateStore, sandbox: OAuthSandbox
+    store: StateStore, oauth_sandbox: OAuthSandbox
 ) -> None:
     """Someone used the refresh token behind our back (it rotated): ours is now dead."""
     from confluence_pipeline.confluence.oauth import refresh_tokens
 
-    connection = store_oauth_connection(store, sandbox)
-    app = sandbox.oauth_app()
+    connection = store_oauth_connection(store, oauth_sandbox)
+    app = oauth_sandbox.oauth_app()
     stolen = store.tokens.current(connection.id).refresh_token or ""
     refresh_tokens(app, stolen)  # rotates; the stored refresh token is now stale
     _expire_in_state(store, connection.name)
@@ -171,22 +170,22 @@ def test_expired_refresh_token_after_reuse_marks_reconsent(
 
 
 def test_wrong_secret_key_is_a_clear_error_not_garbage(
-    state_url: str, store: StateStore, sandbox: OAuthSandbox
+    state_url: str, store: StateStore, oauth_sandbox: OAuthSandbox
 ) -> None:
-    connection = store_oauth_connection(store, sandbox)
+    connection = store_oauth_connection(store, oauth_sandbox)
     other = StateStore.open(state_url, "another-key")
     try:
         with pytest.raises(SecretKeyMismatch, match="SECRET_KEY differs"):
-            open_client(other, connection, oauth=sandbox.oauth_app())
+            open_client(other, connection, oauth=oauth_sandbox.oauth_app())
         assert "SECRET_KEY differs" in check_health(other, connection)
     finally:
         other.close()
 
 
-def test_tokens_redact_themselves(store: StateStore, sandbox: OAuthSandbox) -> None:
-    connection = store_oauth_connection(store, sandbox)
+def test_tokens_redact_themselves(store: StateStore, oauth_sandbox: OAuthSandbox) -> None:
+    connection = store_oauth_connection(store, oauth_sandbox)
     tokens = store.tokens.current(connection.id)
-    app = sandbox.oauth_app()
+    app = oauth_sandbox.oauth_app()
     for text in (repr(tokens), str(tokens), repr(app), str(app)):
         assert tokens.access_token not in text and app.client_secret not in text
         assert tokens.refresh_token not in text  # type: ignore[operator]

@@ -4,24 +4,17 @@ through the state's cache; a name that cannot be had shows the id and never fail
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from confluence_pipeline.confluence import ConfluenceClient, ConfluenceUnavailable
 from confluence_pipeline.sandbox.confluence.people import PRIVATE_ACCOUNT, display_name
-from confluence_pipeline_tests.world import World, make_world
+from confluence_pipeline_tests.world import World
 
 LOOKUP_ROUTE = "GET /wiki/rest/api/user/bulk"
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    with make_world(f"sqlite:///{tmp_path / 'state.db'}", spaces=2, pages_per_space=25) as world:
-        world.connect()
-        world.create_index()
-        yield world
+pytestmark = pytest.mark.sandbox(spaces=2, pages_per_space=25)
 
 
 def _lookups(world: World) -> int:

@@ -3,9 +3,6 @@ from Confluence and LlamaCloud themselves, and the Dagster check reports them pe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import dagster as dg
 import pytest
 
@@ -20,16 +17,9 @@ from confluence_pipeline.defs.resources import (
 from confluence_pipeline.llamacloud import Document
 from confluence_pipeline.sync.reconcile import reconcile_index
 from confluence_pipeline.sync.spaces import site_id
-from confluence_pipeline_tests.world import World, make_world
+from confluence_pipeline_tests.world import World
 
-
-@pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    with make_world(f"sqlite:///{tmp_path / 'state.db'}", spaces=2, pages_per_space=20) as world:
-        world.connect()
-        world.create_index()
-        world.export(monkeypatch)
-        yield world
+pytestmark = pytest.mark.sandbox(pages_per_space=20)
 
 
 def _break_the_index(world: World, space: str) -> tuple[str, str, str]:
@@ -63,6 +53,7 @@ def test_reconciliation_finds_missing_unexpected_and_stale_documents(world: Worl
     assert not broken.matches and "1 missing" in broken.summary()
 
 
+@pytest.mark.slow
 def test_index_matches_space_check_per_partition(world: World) -> None:
     space = world.space_keys[0]
     resources = {

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -18,7 +17,7 @@ from starlette.routing import Route
 from confluence_pipeline.definitions import defs
 from confluence_pipeline.defs.partitions import register_partitions
 from confluence_pipeline.sandbox.server import ServerThread
-from confluence_pipeline_tests.world import World, make_world
+from confluence_pipeline_tests.world import World
 
 
 @contextlib.contextmanager
@@ -35,13 +34,7 @@ def listener() -> Iterator[tuple[str, list[dict[str, str]]]]:
         yield server.url, seen
 
 
-@pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    with make_world(f"sqlite:///{tmp_path / 'state.db'}", spaces=1, pages_per_space=3) as world:
-        world.connect()
-        world.create_index()
-        world.export(monkeypatch)
-        yield world
+pytestmark = pytest.mark.sandbox(spaces=1, pages_per_space=3)
 
 
 def _redirects(evil: str) -> list[tuple[str, dict[str, Any]]]:

@@ -11,6 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+pytestmark = pytest.mark.slow
+
 BIN = Path(sys.executable).parent
 READY_LINE = re.compile(r"sandbox ready: confluence=(\S+) llamacloud=(\S+)")
 

@@ -5,7 +5,8 @@ mid-run: the index ends with exactly one document per current page, at its lates
 from __future__ import annotations
 
 import random
-from pathlib import Path
+
+import pytest
 
 from confluence_pipeline_tests.resilience import (
     SyncChild,
@@ -19,7 +20,9 @@ from confluence_pipeline_tests.resilience import (
     sync_all,
 )
 from confluence_pipeline_tests.test_faults import CONFLUENCE_KINDS, LLAMACLOUD_KINDS
-from confluence_pipeline_tests.world import World, make_world
+from confluence_pipeline_tests.world import World
+
+pytestmark = pytest.mark.slow
 
 CYCLES = 30
 KILLED_CYCLE = 17
@@ -48,29 +51,26 @@ def _change(world: World, rng: random.Random, cycle: int, edits: int) -> dict[st
     return texts
 
 
-def test_thirty_cycles_with_faults_and_a_kill_end_exact(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'state.db'}"
-    with make_world(url, spaces=3, pages_per_space=30, seed=3) as world:
-        world.connect()
-        world.create_index()
-        set_faults(world.wiki_url, rate=0.1, kinds=CONFLUENCE_KINDS, slow_ms=700, retry_after=0.02)
-        set_faults(world.cloud_url, rate=0.1, kinds=LLAMACLOUD_KINDS, slow_ms=700, retry_after=0.02)
-        rng = random.Random(6)
-        markers: dict[str, str] = {}
-        outcomes = []
-        for cycle in range(CYCLES):
-            killed = cycle == KILLED_CYCLE
-            markers |= _change(world, rng, cycle, edits=40 if killed else 3)
-            if killed:
-                uploads = grew(lambda: world.cloud.stats()["documents_upserted"], 10)
-                child = SyncChild(world)
-                assert child.kill_when(uploads), "the killed sync ended before its uploads"
-            else:
-                results = sync_all(world)
-                outcomes += [type(result).__name__ for result in results.values()]
-            assert_recorded_are_indexed(world)
+@pytest.mark.sandbox(spaces=3, pages_per_space=30, seed=3)
+def test_thirty_cycles_with_faults_and_a_kill_end_exact(world: World) -> None:
+    set_faults(world.wiki_url, rate=0.1, kinds=CONFLUENCE_KINDS, slow_ms=700, retry_after=0.02)
+    set_faults(world.cloud_url, rate=0.1, kinds=LLAMACLOUD_KINDS, slow_ms=700, retry_after=0.02)
+    rng = random.Random(6)
+    markers: dict[str, str] = {}
+    outcomes = []
+    for cycle in range(CYCLES):
+        killed = cycle == KILLED_CYCLE
+        markers |= _change(world, rng, cycle, edits=40 if killed else 3)
+        if killed:
+            uploads = grew(lambda: world.cloud.stats()["documents_upserted"], 10)
+            child = SyncChild(world)
+            assert child.kill_when(uploads), "the killed sync ended before its uploads"
+        else:
+            results = sync_all(world)
+            outcomes += [type(result).__name__ for result in results.values()]
+        assert_recorded_are_indexed(world)
 
-        assert_index_exact(world, markers)
-        assert world.wiki.stats()["faults_injected"] > 50
-        assert world.cloud.stats()["faults_injected"] > 5
-        assert outcomes.count("SpaceSyncResult") >= len(outcomes) - 3
+    assert_index_exact(world, markers)
+    assert world.wiki.stats()["faults_injected"] > 50
+    assert world.cloud.stats()["faults_injected"] > 5
+    assert outcomes.count("SpaceSyncResult") >= len(outcomes) - 3

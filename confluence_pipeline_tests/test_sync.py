@@ -3,50 +3,39 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from confluence_pipeline.sync.errors import SyncError
-from confluence_pipeline_tests.world import World, make_world
+from confluence_pipeline_tests.world import World
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    with make_world(f"sqlite:///{tmp_path / 'state.db'}") as world:
-        world.connect()
-        world.create_index()
-        yield world
+@pytest.mark.slow
+@pytest.mark.sandbox(pages_per_space=300)
+def test_full_sync_pages_past_250_and_noop_resync_is_cheap(world_db: World) -> None:
+    expected = {}
+    for space in world_db.space_keys:
+        result = world_db.sync(space)
+        assert result.upload.uploaded == 300
+        expected.update({page_id: space for page_id in world_db.page_ids(space)})
+    docs = world_db.documents()
+    assert len(docs) == 600
+    by_page = {doc["metadata"]["page_id"]: doc for doc in docs.values()}
+    assert set(by_page) == set(expected)
+    sample = next(iter(docs.values()))
+    for key in ("page_id", "space_key", "title", "url", "version", "last_modified"):
+        assert sample["metadata"][key], key
+    assert all(doc_id.startswith("cf-") for doc_id in docs)
 
-
-def test_full_sync_pages_past_250_and_noop_resync_is_cheap(state_url: str) -> None:
-    with make_world(state_url, pages_per_space=300) as world:
-        world.connect()
-        world.create_index()
-        expected = {}
-        for space in world.space_keys:
-            result = world.sync(space)
-            assert result.upload.uploaded == 300
-            expected.update({page_id: space for page_id in world.page_ids(space)})
-        docs = world.documents()
-        assert len(docs) == 600
-        by_page = {doc["metadata"]["page_id"]: doc for doc in docs.values()}
-        assert set(by_page) == set(expected)
-        sample = next(iter(docs.values()))
-        for key in ("page_id", "space_key", "title", "url", "version", "last_modified"):
-            assert sample["metadata"][key], key
-        assert all(doc_id.startswith("cf-") for doc_id in docs)
-
-        wiki_before, cloud_before = world.wiki.stats(), world.cloud.stats()
-        for space in world.space_keys:
-            result = world.sync(space)
-            assert (result.plan.unchanged, result.upload.uploaded) == (300, 0)
-        requests = world.wiki.stats()["requests_total"] - wiki_before["requests_total"]
-        assert requests <= 2 * (math.ceil(300 / 250) + 2)
-        assert world.cloud.stats()["documents_upserted"] == cloud_before["documents_upserted"]
-        runs = world.store.ledger.history(world.index().id)
-        assert [r.status for r in runs] == ["success"] * 4
+    wiki_before, cloud_before = world_db.wiki.stats(), world_db.cloud.stats()
+    for space in world_db.space_keys:
+        result = world_db.sync(space)
+        assert (result.plan.unchanged, result.upload.uploaded) == (300, 0)
+    requests = world_db.wiki.stats()["requests_total"] - wiki_before["requests_total"]
+    assert requests <= 2 * (math.ceil(300 / 250) + 2)
+    assert world_db.cloud.stats()["documents_upserted"] == cloud_before["documents_upserted"]
+    runs = world_db.store.ledger.history(world_db.index().id)
+    assert [r.status for r in runs] == ["success"] * 4
 
 
 def test_edit_resync_updates_exactly_that_document(world: World) -> None:

@@ -20,6 +20,8 @@ from confluence_pipeline.sandbox.admin import ConfluenceAdmin
 from confluence_pipeline.sandbox.server import ServerThread
 from confluence_pipeline_tests.test_cli import BIN, Cli
 
+pytestmark = pytest.mark.slow
+
 TIMEOUT_S = 300.0
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 

@@ -23,6 +23,8 @@ from confluence_pipeline.sandbox.server import ServerThread
 from confluence_pipeline_tests.dagster_processes import Webserver
 from confluence_pipeline_tests.test_cli import Cli
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 PAGES_PER_SPACE = 8
 TOKEN = "sandbox-token"
 ASSETS = ("confluence_spaces", "confluence_pages", "markdown_documents", "llamacloud_uploads")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -91,9 +92,11 @@ class World:
 
 @contextlib.contextmanager
 def make_world(
-    state_url: str, *, spaces: int = 2, pages_per_space: int = 30, seed: int = 0
+    state_url: str, *, spaces: int = 2, pages_per_space: int = 30, **options: Any
 ) -> Iterator[World]:
-    wiki_app = confluence.create_app(spaces=spaces, pages_per_space=pages_per_space, seed=seed)
+    """Both sandboxes on free ports (``options`` go to the Confluence emulator's
+    ``create_app``) and a state store on ``state_url``; see the ``world`` fixtures."""
+    wiki_app = confluence.create_app(spaces=spaces, pages_per_space=pages_per_space, **options)
     with ServerThread(wiki_app) as wiki, ServerThread(llamacloud.create_app()) as cloud:
         store = StateStore.open(state_url, SECRET)
         try:
