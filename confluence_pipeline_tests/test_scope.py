@@ -116,3 +116,60 @@ def test_oauth_connection_without_restriction_scopes_fails_closed(world: World) 
     world.store.registry.update_index("docs", include_restricted=True)
     result = world.sync(world.space_keys[0])
     assert result.upload.uploaded == 12
+
+
+def test_label_filters_and_pages_moving_between_them(world: World) -> None:
+    space = world.space_keys[0]
+    parent, child, _grandchild, other = _tree(world)
+    world.wiki.set_labels(parent, ["zz-runbook"])
+    world.wiki.set_labels(child, ["zz-runbook", "zz-draft"])
+    world.store.registry.update_index("docs", labels=["zz-runbook"], exclude_labels=["zz-draft"])
+    result = world.sync(space)
+    assert set(_pages(world)) == {parent}
+    assert _pages(world)[parent]["metadata"]["labels"] == ["zz-runbook"]
+    assert result.plan.filtered == result.plan.listed - 1
+
+    world.wiki.set_labels(other, ["zz-runbook"])  # moves in
+    world.wiki.set_labels(parent, ["zz-runbook", "zz-draft"])  # moves out
+    _relist(world, space)
+    result = world.sync(space)
+    assert set(_pages(world)) == {other}
+    assert result.upload.deleted == 1
+
+
+def test_under_filter_takes_whole_subtrees(world: World) -> None:
+    space = world.space_keys[0]
+    parent, child, grandchild, other = _tree(world)
+    world.store.registry.update_index("docs", under=[child])
+    world.sync(space)
+    assert set(_pages(world)) == {child, grandchild}
+
+    world.store.registry.update_index("docs", under=[parent, other])
+    world.sync(space)
+    assert set(_pages(world)) == {parent, child, grandchild, other}
+
+    world.store.registry.update_index("docs", under=[other])
+    result = world.sync(space, allow_mass_delete=True)
+    assert set(_pages(world)) == {other} and result.upload.deleted == 3
+
+
+def test_cql_filter_and_mass_deletion_guard(world: World) -> None:
+    space = world.space_keys[0]
+    _parent, child, _grandchild, other = _tree(world)
+    world.sync(space)
+    assert len(_pages(world)) == 16
+    world.store.registry.update_index("docs", cql='title = "Other" or label = "keep"')
+    result = world.sync(space)  # would delete 15 of 16: refused
+    assert result.upload.deletions_refused == 15 and len(_pages(world)) == 16
+    world.wiki.set_labels(child, ["keep"])
+    result = world.sync(space, allow_mass_delete=True)
+    assert set(_pages(world)) == {other, child}
+
+
+def test_bad_cql_is_refused_before_anything_changes(world: World) -> None:
+    from confluence_pipeline.sync.scope import check_cql
+
+    with world.client() as client:
+        check_cql(client, world.space_keys, 'label = "ok"')
+        with pytest.raises(SyncError, match="CQL clause"):
+            check_cql(client, world.space_keys, "label === nonsense (")

@@ -223,6 +223,12 @@ class ConfluenceClient:
         params = {"cql": cql, "expand": SCOPE_EXPAND, "limit": SEARCH_LIMIT}
         yield from self._v1_paged("/wiki/rest/api/content/search", params, to_scope)
 
+    def test_cql(self, cql: str) -> None:
+        """Runs ``cql`` once (one result at most); raises when the server refuses it (400, or
+        404 for what it cannot search)."""
+        response = self._send("/wiki/rest/api/content/search", params={"cql": cql, "limit": 1})
+        self._json(response)
+
     def search_ids(self, cql: str) -> Iterator[str]:
         """Ids of the content ``cql`` finds (CQL content search, no expansions)."""
         params = {"cql": cql, "limit": SEARCH_LIMIT}

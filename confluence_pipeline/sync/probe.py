@@ -44,6 +44,8 @@ def unchanged_since_last_sync(
     listed_at = ledger.last_listing(index.id, space.key)
     if listed_at is None or datetime.now(UTC) - listed_at > reconcile_after:
         return False
+    if index.updated_at is not None and index.updated_at >= listed_at:
+        return False  # its filters or restricted-page policy may have changed since
     statuses = ledger.status_counts(index.id, space.key)
     if set(statuses) - {PageStatus.SYNCED}:
         return False

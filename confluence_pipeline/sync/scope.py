@@ -19,7 +19,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluence_pipeline.confluence import ConfluenceClient, ConfluenceNotFound
+from confluence_pipeline.confluence import (
+    ConfluenceClient,
+    ConfluenceError,
+    ConfluenceNotFound,
+)
 from confluence_pipeline.confluence.models import PageScope, PageSummary, Space
 from confluence_pipeline.state import Connection, Index
 from confluence_pipeline.sync.errors import SyncError
@@ -77,6 +81,16 @@ def space_cql(space: Space) -> str:
 
 def filtered_cql(space: Space, clause: str) -> str:
     return f"{space_cql(space)} and ({clause})"
+
+
+def check_cql(client: ConfluenceClient, space_keys: list[str], clause: str) -> None:
+    """One test query (``limit=1``) with the clause over the spaces; raises SyncError with the
+    server's message when Confluence refuses it."""
+    keys = ", ".join('"' + k.replace("\\", "\\\\").replace('"', '\\"') + '"' for k in space_keys)
+    try:
+        client.test_cql(f"space in ({keys}) and type = page and ({clause})")
+    except ConfluenceError as exc:
+        raise SyncError(f"the CQL clause {clause!r} was refused: {exc}") from None
 
 
 def compute_scope(
