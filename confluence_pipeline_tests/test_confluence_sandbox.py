@@ -397,7 +397,7 @@ def test_cql_content_search_expands_version(api: httpx.Client, admin: httpx.Clie
     [
         'space = "ENG" or space = "OPS"',
         'lastmodified >= now("-1d")',
-        '(space = "ENG")',
+        '(space = "ENG"',
         'space = "ENG" order by popularity',
         'lastmodified >= "yesterday"',
         'creator = "someone"',

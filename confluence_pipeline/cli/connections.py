@@ -14,6 +14,7 @@ from confluence_pipeline.cli.output import console, fail, print_json, print_tabl
 from confluence_pipeline.confluence import ConfluenceClient, basic_auth
 from confluence_pipeline.runtime.urls import InsecureURLError, require_https
 from confluence_pipeline.sync.connections import check_health
+from confluence_pipeline.sync.scope import CONTENT_SCOPES, SEARCH_SCOPES, can_read_restrictions
 
 
 def _default_name(site: str) -> str:
@@ -47,6 +48,7 @@ def _check_site(site: str) -> str:
 )
 @click.option("--name", help="Connection name (default: the site's first host label).")
 @click.option("--replace", is_flag=True, help="Replace an existing connection of that name.")
+@click.option("--owner", "owners", multiple=True, help="Owner email (repeatable).")
 @click.option("--no-browser", is_flag=True, help="OAuth: print the consent URL, do not open it.")
 @click.option(
     "--timeout",
@@ -63,6 +65,7 @@ def connect(
     api_token: str | None,
     name: str | None,
     replace: bool,
+    owners: tuple[str, ...],
     no_browser: bool,
     timeout: float,
 ) -> None:
@@ -73,6 +76,13 @@ def connect(
         oauth_connect(
             site=site, name=name, replace=replace, open_browser=not no_browser, timeout=timeout
         )
+        if owners:
+            with open_state() as store:
+                connected = store.registry.list_connections()
+                chosen = name or (connected[-1].name if len(connected) == 1 else None)
+                if chosen is None:
+                    raise fail("give --name with --owner when several connections exist")
+                store.registry.set_connection_owners(chosen, list(owners))
         return
     if not (site and email and api_token):
         raise fail("API-token mode needs --site, --email and --api-token (or CONFLUENCE_API_TOKEN)")
@@ -90,6 +100,7 @@ def connect(
             email=email,
             secret=api_token,
             replace=replace,
+            owners=list(owners) or None,
         )
     console.print(f"connected {name}: {site} (cloud id {cloud_id or 'unknown'})", markup=False)
 
@@ -110,6 +121,8 @@ def connections(as_json: bool) -> None:
                 "access_expires_at": c.access_expires_at,
                 "last_refresh_at": c.last_refresh_at,
                 "needs_reconsent": c.needs_reconsent,
+                "owners": c.owners,
+                "reads_restrictions": can_read_restrictions(c),
                 "created_at": c.created_at,
                 "health": check_health(store, c),
             }
@@ -118,9 +131,20 @@ def connections(as_json: bool) -> None:
     if as_json:
         print_json(data)
         return
-    columns = ["name", "site", "auth", "scopes", "token expires", "last refresh", "health"]
-    keys = ["name", "site", "auth", "scopes", "access_expires_at", "last_refresh_at", "health"]
+    columns = ["name", "site", "auth", "scopes", "owners", "token expires", "last refresh"]
+    columns.append("health")
+    keys = ["name", "site", "auth", "scopes", "owners", "access_expires_at", "last_refresh_at"]
+    keys.append("health")
     print_table("Connections", columns, [[d[k] for k in keys] for d in data])
+    for d in data:
+        if not d["reads_restrictions"]:
+            console.print(
+                f"warning: connection {d['name']} cannot read page restrictions with its "
+                f"scopes; its indexes refuse to sync until reconnected with "
+                f"{' or '.join(SEARCH_SCOPES)} and {' or '.join(CONTENT_SCOPES)}, or until "
+                "they choose --include-restricted",
+                markup=False,
+            )
 
 
 @click.command()

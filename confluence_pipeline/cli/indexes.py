@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from confluence_pipeline.defs.partitions import register_partitions
 from confluence_pipeline.llamacloud import pipeline_name
 from confluence_pipeline.state import Index, StateStore
 from confluence_pipeline.sync.connections import open_quick_client
+from confluence_pipeline.sync.scope import check_cql
 from confluence_pipeline.sync.spaces import verify_spaces
 
 NO_VERIFY = click.option(
@@ -25,6 +27,64 @@ NO_VERIFY = click.option(
 
 def _spaces(value: str) -> list[str]:
     return [key.strip() for key in value.split(",") if key.strip()]
+
+
+def scope_options(create: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Options choosing which pages of the spaces an index holds, and who owns it."""
+    empty = " (an empty value clears it)" if not create else ""
+    options = [
+        click.option(
+            "--include-restricted/--exclude-restricted",
+            default=False if create else None,
+            help="Also index pages with a read restriction on themselves or an ancestor "
+            "(their documents carry restricted, read_users, read_groups); default: exclude.",
+        ),
+        click.option(
+            "--labels", help=f"Only pages with any of these labels (comma-separated){empty}."
+        ),
+        click.option("--exclude-labels", help=f"Leave out pages with any of these labels{empty}."),
+        click.option("--under", help=f"Only these pages and their subtrees (page ids){empty}."),
+        click.option("--cql", help=f"An extra CQL clause pages must match (checked now){empty}."),
+        click.option("--owner", "owners", multiple=True, help="Owner email (repeatable)."),
+    ]
+
+    def apply(function: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return apply
+
+
+def _scope_changes(
+    include_restricted: bool | None,
+    labels: str | None,
+    exclude_labels: str | None,
+    under: str | None,
+    cql: str | None,
+    owners: tuple[str, ...],
+) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    if include_restricted is not None:
+        changes["include_restricted"] = include_restricted
+    for name, value in (("labels", labels), ("exclude_labels", exclude_labels), ("under", under)):
+        if value is not None:
+            changes[name] = _spaces(value)
+    if cql is not None:
+        changes["cql"] = cql
+    if owners:
+        changes["owners"] = list(owners)
+    return changes
+
+
+def _check_cql(store: StateStore, connection: str | None, spaces: list[str], cql: str) -> None:
+    """One test query with the clause; a bad clause is refused before anything is written."""
+    if not cql.strip():
+        return
+    registry = store.registry
+    row = registry.connection_by_id(registry.resolve_connection(connection))
+    with open_quick_client(store, row) as client:
+        check_cql(client, spaces, cql)
 
 
 def _describe(store: StateStore, index: Index) -> dict[str, Any]:
@@ -40,6 +100,12 @@ def _describe(store: StateStore, index: Index) -> dict[str, Any]:
         "pipeline_name": index.pipeline_name,
         "pipeline_id": index.pipeline_id,
         "max_delete_fraction": index.max_delete_fraction,
+        "include_restricted": index.include_restricted,
+        "labels": index.labels or [],
+        "exclude_labels": index.exclude_labels or [],
+        "under": index.under or [],
+        "cql": index.cql,
+        "owners": index.owners,
         "created_at": index.created_at,
     }
 
@@ -74,6 +140,7 @@ def index() -> None:
 @click.option("--connection", help="Connection name (optional when there is only one).")
 @click.option("--max-delete-fraction", default=0.5, show_default=True, type=float)
 @click.option("--disabled", is_flag=True, help="Create it paused (the sensor skips it).")
+@scope_options(create=True)
 @NO_VERIFY
 def create(
     name: str,
@@ -82,13 +149,23 @@ def create(
     connection: str | None,
     max_delete_fraction: float,
     disabled: bool,
+    include_restricted: bool,
+    labels: str | None,
+    exclude_labels: str | None,
+    under: str | None,
+    cql: str | None,
+    owners: tuple[str, ...],
     no_verify: bool,
 ) -> None:
     """Create an index over some spaces (checked against the connection first)."""
+    scope = _scope_changes(include_restricted, labels, exclude_labels, under, cql, owners)
     with open_state() as store:
         if not no_verify:
             _verify(store, connection, _spaces(spaces))
+        if cql:
+            _check_cql(store, connection, _spaces(spaces), cql)
         store.registry.create_index(
+            **scope,
             name=name,
             spaces=_spaces(spaces),
             pipeline_name=pipeline_name(name),
@@ -148,6 +225,7 @@ def show(name: str, as_json: bool) -> None:
 @click.option("--connection", help="Connection name.")
 @click.option("--max-delete-fraction", type=float)
 @click.option("--enable/--disable", default=None, help="Resume or pause scheduled syncs.")
+@scope_options(create=False)
 @NO_VERIFY
 def update(
     name: str,
@@ -156,10 +234,16 @@ def update(
     connection: str | None,
     max_delete_fraction: float | None,
     enable: bool | None,
+    include_restricted: bool | None,
+    labels: str | None,
+    exclude_labels: str | None,
+    under: str | None,
+    cql: str | None,
+    owners: tuple[str, ...],
     no_verify: bool,
 ) -> None:
     """Change an index."""
-    changes: dict[str, Any] = {}
+    changes = _scope_changes(include_restricted, labels, exclude_labels, under, cql, owners)
     if spaces is not None:
         changes["spaces"] = _spaces(spaces)
     if interval is not None:
@@ -175,9 +259,21 @@ def update(
     with open_state() as store:
         if not no_verify and (spaces is not None or connection is not None):
             _verify_update(store, name, changes)
+        _check_cql_update(store, name, changes)
         store.registry.update_index(name, **changes)
         _register(store)
     console.print(f"updated index {name}", markup=False)
+
+
+def _check_cql_update(store: StateStore, name: str, changes: dict[str, Any]) -> None:
+    """Tests the index's CQL clause after ``changes`` when they set one."""
+    if not changes.get("cql"):
+        return
+    current = store.registry.get_index(name)
+    connection = changes.get("connection")
+    if connection is None and current.connection_id is not None:
+        connection = store.registry.connection_by_id(current.connection_id).name
+    _check_cql(store, connection, changes.get("spaces", current.spaces), changes["cql"])
 
 
 def _verify_update(store: StateStore, name: str, changes: dict[str, Any]) -> None:
@@ -216,7 +312,20 @@ def apply(file: Path, no_verify: bool) -> None:
     entries = document.get("indexes") if isinstance(document, dict) else None
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise fail(f"{file}: expected a mapping with a list `indexes` of mappings")
-    allowed = {"name", "spaces", "interval_minutes", "connection", "enabled", "max_delete_fraction"}
+    allowed = {
+        "name",
+        "spaces",
+        "interval_minutes",
+        "connection",
+        "enabled",
+        "max_delete_fraction",
+        "include_restricted",
+        "labels",
+        "exclude_labels",
+        "under",
+        "cql",
+        "owners",
+    }
     for position, entry in enumerate(entries, 1):
         unknown = set(entry) - allowed
         if unknown or "name" not in entry or not isinstance(entry.get("spaces"), list):
@@ -230,8 +339,11 @@ def apply(file: Path, no_verify: bool) -> None:
             for entry in entries:
                 if entry["name"] in existing:
                     _verify_update(store, entry["name"], entry)
+                    _check_cql_update(store, entry["name"], entry)
                 else:
                     _verify(store, entry.get("connection"), entry["spaces"])
+                    if entry.get("cql"):
+                        _check_cql(store, entry.get("connection"), entry["spaces"], entry["cql"])
         for entry in entries:
             fields = {k: v for k, v in entry.items() if k != "name"}
             if entry["name"] in existing:

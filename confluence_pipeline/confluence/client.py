@@ -27,7 +27,7 @@ from .errors import (
     error_for_response,
     error_for_transport,
 )
-from .models import Page, PageSummary, Space
+from .models import Page, PageScope, PageSummary, Space
 from .records import (
     get_int,
     get_list,
@@ -36,6 +36,8 @@ from .records import (
     reading,
     to_label,
     to_page,
+    to_read_restriction,
+    to_scope,
     to_space,
     to_summary,
 )
@@ -44,6 +46,10 @@ from .retry import PARSED_JSON, RetryPolicy, RetryTransport
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 MAX_LIMIT = 250  # v2 page size and id-filter size
 USERS_PER_LOOKUP = 200  # the bulk user lookup's documented maximum
+SEARCH_LIMIT = 250  # asked of CQL content search; Confluence may return fewer per request
+SCOPE_EXPAND = (
+    "metadata.labels,restrictions.read.restrictions.user,restrictions.read.restrictions.group"
+)
 _GATEWAY_PATH = re.compile(r"/ex/confluence/([^/]+)/?$")
 T = TypeVar("T")
 
@@ -213,6 +219,39 @@ class ConfluenceClient:
                         names[get_str(item, "accountId")] = name
         return names
 
+    def page_scopes(self, cql: str) -> Iterator[PageScope]:
+        """Labels and own read restrictions of every page ``cql`` finds, from CQL content
+        search (as many per request as the server honours, at most ``SEARCH_LIMIT``).
+
+        Raises ConfluenceNotFound when the search answers 404 (Confluence does when some
+        ancestor is a draft or trashed); callers fall back to :meth:`read_restriction`."""
+        params = {"cql": cql, "expand": SCOPE_EXPAND, "limit": SEARCH_LIMIT}
+        yield from self._v1_paged("/wiki/rest/api/content/search", params, to_scope)
+
+    def test_cql(self, cql: str) -> None:
+        """Runs ``cql`` once (one result at most); raises when the server refuses it (400, or
+        404 for what it cannot search)."""
+        response = self._send("/wiki/rest/api/content/search", params={"cql": cql, "limit": 1})
+        self._json(response)
+
+    def search_ids(self, cql: str) -> Iterator[str]:
+        """Ids of the content ``cql`` finds (CQL content search, no expansions)."""
+        params = {"cql": cql, "limit": SEARCH_LIMIT}
+        yield from self._v1_paged(
+            "/wiki/rest/api/content/search", params, lambda item, _base: get_str(item, "id")
+        )
+
+    def read_restriction(self, content_id: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Account ids and group names of the read restriction on the content itself (not
+        inherited ones); ((), ()) when it is gone (404)."""
+        path = f"/wiki/rest/api/content/{_segment(content_id)}/restriction/byOperation/read"
+        response = self._send(path, params={"expand": "restrictions.user,restrictions.group"})
+        if response.status_code == 404:
+            return (), ()
+        body = self._json(response)
+        with reading(response):
+            return to_read_restriction(body)
+
     def get_labels(self, page_id: str) -> list[str]:
         """Label names of a page; [] when the page is gone (404)."""
         path = f"/wiki/api/v2/pages/{_segment(page_id)}/labels"
@@ -295,6 +334,41 @@ class ConfluenceClient:
                         response=response,
                     )
                 seen.add(next_url)
+            url, query = next_url, None
+
+    def _v1_paged(
+        self, path: str, params: dict[str, Any], to_record: Callable[[dict[str, Any], str], T]
+    ) -> Iterator[T]:
+        """Records of every page of a v1 list; its ``_links.next`` is relative to ``/wiki``
+        (``_links.context``), unlike v2's, and is resolved against this client's base URL."""
+        url: str | None = path
+        query: dict[str, Any] | None = params
+        seen: set[str] = set()
+        while url is not None:
+            response = self._send(url, params=query)
+            body = self._json(response)
+            with reading(response):
+                base = get_opt_str(body, "_links.base") or ""
+                records = [to_record(item, base) for item in get_list(body, "results")]
+                next_url = get_opt_str(body, "_links.next")
+                context = get_opt_str(body, "_links.context") or "/wiki"
+            yield from records
+            if next_url is not None:
+                if next_url in seen:
+                    raise ConfluenceError(
+                        f"{describe(response.request)}: the server repeated a paging cursor",
+                        request=response.request,
+                        response=response,
+                    )
+                seen.add(next_url)
+                if "://" in next_url or next_url.startswith("//"):
+                    raise ConfluenceError(
+                        f"{describe(response.request)}: refused an absolute 'next' link",
+                        request=response.request,
+                        response=response,
+                    )
+                if not next_url.startswith(context + "/"):
+                    next_url = context + next_url
             url, query = next_url, None
 
     def _own_url(self, link: str, response: httpx.Response) -> str:

@@ -37,3 +37,18 @@ class Page:
 
     summary: PageSummary
     storage: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageScope:
+    """What decides whether a page belongs in an index, besides its space: its labels and the
+    read restriction on the page itself (inherited ones are computed from the ancestors)."""
+
+    id: str
+    labels: tuple[str, ...] = ()
+    read_users: tuple[str, ...] = ()
+    read_groups: tuple[str, ...] = ()
+
+    @property
+    def restricted(self) -> bool:
+        return bool(self.read_users or self.read_groups)

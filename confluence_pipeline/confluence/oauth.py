@@ -35,6 +35,8 @@ DEFAULT_REDIRECT_URI = "http://localhost:8001/api/confluence/callback"
 DEFAULT_SCOPES = (
     "read:confluence-content.all",
     "read:confluence-space.summary",
+    "search:confluence",  # CQL search: change probe, restrictions and labels in one pass
+    "read:content-details:confluence",  # granular: content search, restrictions
     "read:space:confluence",
     "read:page:confluence",
     "offline_access",

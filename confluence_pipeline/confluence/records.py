@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from .errors import ConfluenceResponseError, describe
-from .models import Page, PageSummary, Space
+from .models import Page, PageScope, PageSummary, Space
 
 
 class _FieldError(Exception):
@@ -92,3 +92,30 @@ def to_page(item: dict[str, Any], base: str) -> Page:
 
 def to_label(item: dict[str, Any], base: str) -> str:
     return get_str(item, "name")
+
+
+def _read_restriction(item: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Account ids and group names of a v1 read-restriction object."""
+    users = tuple(get_str(u, "accountId") for u in get_list(item, "restrictions.user.results"))
+    groups = tuple(get_str(g, "name") for g in get_list(item, "restrictions.group.results"))
+    return users, groups
+
+
+def to_scope(item: dict[str, Any], base: str) -> PageScope:
+    """A v1 content object expanded with ``metadata.labels`` and
+    ``restrictions.read.restrictions.user``/``.group``."""
+    users, groups = _read_restriction(get_dict(item, "restrictions.read"))
+    labels = tuple(get_str(label, "name") for label in get_list(item, "metadata.labels.results"))
+    return PageScope(get_str(item, "id"), labels, users, groups)
+
+
+def to_read_restriction(item: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The body of ``GET /rest/api/content/{id}/restriction/byOperation/read``."""
+    return _read_restriction(item)
+
+
+def get_dict(obj: Any, dotted: str) -> dict[str, Any]:
+    value = _lookup(obj, dotted)
+    if not isinstance(value, dict):
+        raise _FieldError(f"field '{dotted}' is missing or not an object")
+    return value

@@ -12,6 +12,7 @@ from confluence_pipeline.defs.tags import (
     DAGSTER_PARTITION_INDEX_TAG,
     DAGSTER_PARTITION_SPACE_TAG,
     INDEX_TAG,
+    OWNERS_TAG,
     SPACE_TAG,
 )
 from confluence_pipeline.errors import PipelineError
@@ -82,14 +83,17 @@ def failure_message(
     error = redact(failure_error(context))[:_MAX_ERROR_CHARS]  # masked before it is cut
     run_url = webhook.run_url(run.run_id)
     where = f"{index} / {space}" if index and space else run.job_name
+    owners = [o for o in run.tags.get(OWNERS_TAG, "").split(",") if o]
+    notify = f" (owners: {', '.join(owners)})" if owners else ""
     return {
         "index": index,
         "space": space,
+        "owners": owners,
         "run_id": run.run_id,
         "run_url": run_url,
         "job": run.job_name,
         "error": error,
-        "text": f"Confluence sync failed: {where}: {error} ({run_url})",
+        "text": f"Confluence sync failed: {where}{notify}: {error} ({run_url})",
     }
 
 

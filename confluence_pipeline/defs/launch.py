@@ -41,7 +41,7 @@ def run_sync(
     outcomes = []
     for space in spaces:
         on_start(space)
-        tags = run_tags(index.name, space)
+        tags = run_tags(index.name, space, index.owners)
         if full:
             tags[FULL_SYNC_TAG] = "true"
         if allow_mass_delete:

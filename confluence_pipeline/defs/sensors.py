@@ -61,7 +61,7 @@ def sync_due_sensor(context: dg.SensorEvaluationContext, state: StateResource) -
                     dg.RunRequest(
                         run_key=f"{index.name}|{space}|{slot}",
                         partition_key=partition_key(index.name, space),
-                        tags=run_tags(index.name, space),
+                        tags=run_tags(index.name, space, index.owners),
                     )
                 )
     return dg.SensorResult(run_requests=run_requests, dynamic_partitions_requests=requests)

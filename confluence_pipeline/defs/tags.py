@@ -6,11 +6,16 @@ PARTITION_TAG = "confluence_pipeline/partition"
 """``index|space``: the instance's run queue limits runs per value to one."""
 FULL_SYNC_TAG = "confluence_pipeline/full"
 ALLOW_MASS_DELETE_TAG = "confluence_pipeline/allow_mass_delete"
+OWNERS_TAG = "confluence_pipeline/owners"
+"""Comma-joined emails of the index's owners (absent when it has none)."""
 DAGSTER_PARTITION_INDEX_TAG = "dagster/partition/index"
 DAGSTER_PARTITION_SPACE_TAG = "dagster/partition/space"
 """The tags Dagster itself puts on any run of a multi-partition (UI launches, backfills)."""
 
 
-def run_tags(index: str, space: str) -> dict[str, str]:
+def run_tags(index: str, space: str, owners: list[str] | None = None) -> dict[str, str]:
     """Tags of a sync run of one (index, space) partition."""
-    return {INDEX_TAG: index, SPACE_TAG: space, PARTITION_TAG: f"{index}|{space}"}
+    tags = {INDEX_TAG: index, SPACE_TAG: space, PARTITION_TAG: f"{index}|{space}"}
+    if owners:
+        tags[OWNERS_TAG] = ",".join(owners)
+    return tags

@@ -17,13 +17,29 @@ class ConfluenceAdmin:
     def stats(self) -> dict[str, Any]:
         return dict(self._http.get("/_sandbox/stats").raise_for_status().json())
 
-    def create_page(self, space_key: str, title: str, storage: str) -> str:
+    def create_page(
+        self, space_key: str, title: str, storage: str, *, parent_id: str | None = None
+    ) -> str:
         body = {"space_key": space_key, "title": title, "storage": storage}
+        if parent_id is not None:
+            body["parent_id"] = parent_id
         return str(self._http.post("/_sandbox/pages", json=body).raise_for_status().json()["id"])
 
     def edit_page(self, page_id: str, storage: str) -> int:
         response = self._http.put(f"/_sandbox/pages/{page_id}", json={"storage": storage})
         return int(response.raise_for_status().json()["version"])
+
+    def set_labels(self, page_id: str, labels: list[str]) -> None:
+        self._http.put(
+            f"/_sandbox/pages/{page_id}/labels", json={"labels": labels}
+        ).raise_for_status()
+
+    def restrict(
+        self, page_id: str, users: list[str] | None = None, groups: list[str] | None = None
+    ) -> None:
+        """Sets the page's own read restriction; no users and no groups lift it."""
+        body = {"read": {"users": users or [], "groups": groups or []}}
+        self._http.put(f"/_sandbox/pages/{page_id}/restrictions", json=body).raise_for_status()
 
     def trash_page(self, page_id: str) -> None:
         self._http.delete(f"/_sandbox/pages/{page_id}").raise_for_status()

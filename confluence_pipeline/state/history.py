@@ -111,3 +111,19 @@ class RunHistory:
                     SyncRun.pages_listed > 0,
                 )
             )
+
+    def last_listed_count(self, index_id: int, space_key: str) -> int | None:
+        """How many pages the partition's last successful full listing saw (restricted and
+        filtered-out pages included); None if it never listed the space."""
+        with self._sessions() as session:
+            return session.scalar(
+                select(SyncRun.pages_listed)
+                .where(
+                    SyncRun.index_id == index_id,
+                    SyncRun.space_key == space_key,
+                    SyncRun.status == RunStatus.SUCCESS,
+                    SyncRun.pages_listed > 0,
+                )
+                .order_by(SyncRun.finished_at.desc(), SyncRun.id.desc())
+                .limit(1)
+            )

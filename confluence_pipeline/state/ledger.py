@@ -21,6 +21,7 @@ from confluence_pipeline.state.values import Action, PageStatus, Stage
 class KnownPage:
     version: int
     status: PageStatus
+    scope_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +76,11 @@ class AcceptedPage:
     version: int
     content_hash: str
     document_id: str
+    scope_hash: str | None = None
 
 
 _ACCEPTED_COLUMNS = [
+    "scope_hash",
     "space_key",
     "title",
     "version",
@@ -99,11 +102,17 @@ class Ledger(RunHistory):
         """Pages of the space recorded as synced or failed, by page id."""
         with self._sessions() as session:
             rows = session.execute(
-                select(SyncedPage.page_id, SyncedPage.version, SyncedPage.status).where(
-                    SyncedPage.index_id == index_id, SyncedPage.space_key == space_key
-                )
+                select(
+                    SyncedPage.page_id,
+                    SyncedPage.version,
+                    SyncedPage.status,
+                    SyncedPage.scope_hash,
+                ).where(SyncedPage.index_id == index_id, SyncedPage.space_key == space_key)
             )
-            return {pid: KnownPage(version, PageStatus(status)) for pid, version, status in rows}
+            return {
+                pid: KnownPage(version, PageStatus(status), scope)
+                for pid, version, status, scope in rows
+            }
 
     def record_accepted(self, index_id: int, pages: Sequence[AcceptedPage]) -> None:
         """Marks pages synced at their version and drops their staged rows, atomically."""
@@ -117,6 +126,7 @@ class Ledger(RunHistory):
                 "title": p.title,
                 "version": p.version,
                 "content_hash": p.content_hash,
+                "scope_hash": p.scope_hash,
                 "document_id": p.document_id,
                 "status": PageStatus.SYNCED,
                 "error": None,

@@ -46,9 +46,13 @@ class Connection(Base):
     access_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_refresh_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     needs_reconsent: Mapped[bool] = mapped_column(Boolean, default=False)
-    owner: Mapped[str | None] = mapped_column(String(200))
+    owner: Mapped[str | None] = mapped_column(Text)  # owners' emails, comma-joined
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def owners(self) -> list[str]:
+        return [o for o in (self.owner or "").split(",") if o]
 
 
 class Index(Base):
@@ -67,7 +71,21 @@ class Index(Base):
     pipeline_name: Mapped[str] = mapped_column(String(200))
     pipeline_id: Mapped[str | None] = mapped_column(String(100))
     max_delete_fraction: Mapped[float] = mapped_column(Float, default=0.5)
-    owner: Mapped[str | None] = mapped_column(String(200))
+    owner: Mapped[str | None] = mapped_column(Text)  # owners' emails, comma-joined
+    include_restricted: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Index pages with a read restriction (on themselves or an ancestor) too."""
+    labels: Mapped[list[str] | None] = mapped_column(JSON)
+    """Only pages with any of these labels (None or []: no label filter)."""
+    exclude_labels: Mapped[list[str] | None] = mapped_column(JSON)
+    under: Mapped[list[str] | None] = mapped_column(JSON)
+    """Only these pages and their descendants (page ids)."""
+    cql: Mapped[str | None] = mapped_column(Text)
+    """An extra CQL clause pages must match."""
+
+    @property
+    def owners(self) -> list[str]:
+        return [o for o in (self.owner or "").split(",") if o]
+
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -100,6 +118,9 @@ class SyncedPage(Base):
     title: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str | None] = mapped_column(String(64))
+    scope_hash: Mapped[str | None] = mapped_column(String(64))
+    """Hash of the labels and restrictions the document was sent with (they change without
+    a new page version)."""
     document_id: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20))  # a PageStatus
     error: Mapped[str | None] = mapped_column(Text)

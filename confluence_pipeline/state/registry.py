@@ -62,6 +62,7 @@ class Registry:
         scopes: Sequence[str] = (),
         access_expires_at: datetime | None = None,
         replace: bool = False,
+        owners: Sequence[str] | None = None,
     ) -> Connection:
         """Stores a connection; with ``replace`` an existing one of that name is updated.
         ``secret`` is the API token, or for OAuth the serialized tokens (``TokenSet``)."""
@@ -82,6 +83,16 @@ class Registry:
             row.access_expires_at = access_expires_at
             row.last_refresh_at = None
             row.needs_reconsent = False
+            if owners is not None:
+                row.owner = join_owners(owners)
+        return row
+
+    def set_connection_owners(self, name: str, owners: Sequence[str]) -> Connection:
+        with self._sessions.begin() as session:
+            row = session.scalar(select(Connection).where(Connection.name == name))
+            if row is None:
+                raise RegistryError(f"unknown connection {name!r}")
+            row.owner = join_owners(owners)
         return row
 
     def forget_credentials(self, name: str) -> Connection:
@@ -165,11 +176,23 @@ class Registry:
         connection: str | None = None,
         enabled: bool = True,
         max_delete_fraction: float = 0.5,
+        include_restricted: bool = False,
+        labels: Sequence[str] | None = None,
+        exclude_labels: Sequence[str] | None = None,
+        under: Sequence[str] | None = None,
+        cql: str | None = None,
+        owners: Sequence[str] | None = None,
     ) -> Index:
         check_name("index", name)
         _check_interval(interval_minutes)
         connection_id = self.resolve_connection(connection)
         row = Index(
+            include_restricted=bool(include_restricted),
+            labels=check_labels(labels),
+            exclude_labels=check_labels(exclude_labels),
+            under=check_page_ids(under),
+            cql=check_cql(cql),
+            owner=join_owners(owners),
             name=name,
             spaces=check_spaces(spaces),
             pipeline_name=pipeline_name,
@@ -187,7 +210,9 @@ class Registry:
 
     def update_index(self, name: str, **changes: Any) -> Index:
         """Applies the given field changes (``spaces``, ``interval_minutes``, ``enabled``,
-        ``connection`` (a name), ``max_delete_fraction``, ``pipeline_id``)."""
+        ``connection`` (a name), ``max_delete_fraction``, ``pipeline_id``,
+        ``include_restricted``, ``labels``, ``exclude_labels``, ``under``, ``cql``,
+        ``owners``)."""
         with self._sessions.begin() as session:
             row = session.scalar(select(Index).where(Index.name == name))
             if row is None:
@@ -200,6 +225,17 @@ class Registry:
                 row.max_delete_fraction = _check_fraction(changes.pop("max_delete_fraction"))
             if "connection" in changes:
                 row.connection_id = self.resolve_connection(changes.pop("connection"))
+            if "include_restricted" in changes:
+                row.include_restricted = bool(changes.pop("include_restricted"))
+            for field in ("labels", "exclude_labels"):
+                if field in changes:
+                    setattr(row, field, check_labels(changes.pop(field)))
+            if "under" in changes:
+                row.under = check_page_ids(changes.pop("under"))
+            if "cql" in changes:
+                row.cql = check_cql(changes.pop("cql"))
+            if "owners" in changes:
+                row.owner = join_owners(changes.pop("owners"))
             for field in ("enabled", "pipeline_id"):
                 if field in changes:
                     setattr(row, field, changes.pop(field))
@@ -237,6 +273,52 @@ class Registry:
             raise RegistryError("no connection yet: run `confluence-pipeline connect` first")
         names = ", ".join(c.name for c in connections)
         raise RegistryError(f"several connections exist ({names}): choose one with --connection")
+
+
+def check_labels(labels: Sequence[str] | None) -> list[str] | None:
+    """Label names, lower-cased and deduplicated (Confluence labels are); None when empty."""
+    if labels is None:
+        return None
+    if isinstance(labels, str) or not all(isinstance(x, str) for x in labels):
+        raise RegistryError("labels must be a list of label names")
+    cleaned = list(dict.fromkeys(x.strip().lower() for x in labels if x.strip()))
+    bad = [x for x in cleaned if any(c.isspace() for c in x) or len(x) > 255]
+    if bad:
+        raise RegistryError(f"invalid label(s): {', '.join(bad)}")
+    return cleaned or None
+
+
+def check_page_ids(ids: Sequence[str] | None) -> list[str] | None:
+    if ids is None:
+        return None
+    if isinstance(ids, str):
+        raise RegistryError("under must be a list of page ids")
+    cleaned = list(dict.fromkeys(str(x).strip() for x in ids if str(x).strip()))
+    bad = [x for x in cleaned if not x.isdigit()]
+    if bad:
+        raise RegistryError(f"invalid page id(s) for under: {', '.join(bad)}")
+    return cleaned or None
+
+
+def check_cql(cql: str | None) -> str | None:
+    if cql is None:
+        return None
+    if not isinstance(cql, str):
+        raise RegistryError("cql must be a string")
+    return cql.strip() or None
+
+
+def join_owners(owners: Sequence[str] | None) -> str | None:
+    """Owners' emails, comma-joined (None when there are none)."""
+    if owners is None:
+        return None
+    if isinstance(owners, str):
+        owners = [owners]
+    cleaned = list(dict.fromkeys(str(o).strip() for o in owners if str(o).strip()))
+    bad = [o for o in cleaned if "@" not in o or "," in o or any(c.isspace() for c in o)]
+    if bad:
+        raise RegistryError(f"invalid owner email(s): {', '.join(bad)}")
+    return ",".join(cleaned) or None
 
 
 def _unknown_index(name: str) -> RegistryError:

@@ -16,6 +16,8 @@ from confluence_pipeline.runtime.parallel import batched, bounded_map
 from confluence_pipeline.state import Action, Index, PageStatus, Stage, StagedWork, StateStore
 from confluence_pipeline.sync import people, probe
 from confluence_pipeline.sync.results import PREVIEW_ROWS, Log, PageRow, PlanResult
+from confluence_pipeline.sync.scope import Scope, can_read_restrictions, check_scopes, compute_scope
+from confluence_pipeline.sync.spaces import connection_id
 
 BODY_BATCH = 250
 FETCH_WORKERS = 4
@@ -43,22 +45,37 @@ def plan_pages(
     :mod:`confluence_pipeline.sync.probe`)."""
     ledger = store.ledger
     ledger.clear_staged(index.id, space.key)
+    connection = store.registry.connection_by_id(connection_id(index))
+    check_scopes(index, connection)
     if not full and probe.unchanged_since_last_sync(store, client, index, space, run_id=run_id):
         unchanged = ledger.count_synced(index.id, space.key)
         log(f"{space.key}: unchanged since the last sync ({unchanged} pages), listing skipped")
         ledger.update_run(run_id, pages_listed=0, pages_unchanged=unchanged)
         return PlanResult(unchanged=unchanged, listing_skipped=True)
     known = ledger.known_pages(index.id, space.key)
-    listing = {page.id: page for page in client.iter_pages(space.id)}
-    result = PlanResult(listed=len(listing))
-    log(f"{space.key}: {len(listing)} pages listed, {len(known)} known")
+    everything = {page.id: page for page in client.iter_pages(space.id)}
+    readable = can_read_restrictions(connection)
+    scope = compute_scope(client, index, space, everything, readable=readable, log=log)
+    listing = {pid: page for pid, page in everything.items() if pid not in scope.excluded}
+    result = PlanResult(
+        listed=len(everything), restricted=scope.restricted, filtered=scope.filtered
+    )
+    log(
+        f"{space.key}: {len(everything)} pages listed ({scope.restricted} restricted and "
+        f"{scope.filtered} filtered out), {len(known)} known"
+    )
 
     todo: list[PageSummary] = []
     for page in listing.values():
         previous = known.get(page.id)
         if previous is None:
             result.new += 1
-        elif full or previous.status != PageStatus.SYNCED or previous.version != page.version:
+        elif (
+            full
+            or previous.status != PageStatus.SYNCED
+            or previous.version != page.version
+            or previous.scope_hash != scope.hash(page.id)
+        ):
             result.changed += 1
         else:
             result.unchanged += 1
@@ -66,10 +83,11 @@ def plan_pages(
         todo.append(page)
     result.preview = [PageRow(p.id, p.title, p.version, p.url) for p in todo[:PREVIEW_ROWS]]
 
-    gone = [page_id for page_id in known if page_id not in listing]
+    gone = [page_id for page_id in known if page_id not in everything]
+    left_scope = [page_id for page_id in known if page_id in scope.excluded]
     with ThreadPoolExecutor(1, thread_name_prefix="locate") as locate:  # while bodies come
         moving = locate.submit(probe.moved_within_index, store, client, index, space, gone)
-        breadcrumbs = Breadcrumbs(listing, space)
+        breadcrumbs = Breadcrumbs(everything, space)
         named: set[str] = set()
         for pages, failed in fetch_bodies(client, todo, Breaker("Confluence")):
             rows = [staged_failure(page, space.key, error) for page, error in failed]
@@ -78,7 +96,7 @@ def plan_pages(
                     _body_bytes(fetched.storage, max_body_bytes), max_body_bytes
                 )
                 if too_large is None:
-                    body = staged_body(fetched, space, breadcrumbs)
+                    body = staged_body(fetched, space, breadcrumbs, scope)
                     named.update(people.account_ids(body.page_metadata))
                     rows.append(body)
                 else:
@@ -96,7 +114,7 @@ def plan_pages(
     if moved:
         ledger.reassign(index.id, moved, space.key)
         log(f"{space.key}: {len(moved)} pages moved to other spaces of the index")
-    gone = [page_id for page_id in gone if page_id not in moved]
+    gone = [page_id for page_id in gone if page_id not in moved] + left_scope
     ledger.stage(
         index.id,
         [StagedWork(page_id, space.key, Action.DELETE, Stage.FETCHED) for page_id in gone],
@@ -179,9 +197,16 @@ def staged_failure(page: PageSummary, space_key: str, error: Exception) -> Stage
     )
 
 
-def staged_body(page: Page, space: Space, breadcrumbs: Breadcrumbs) -> StagedWork:
-    """A fetched page, ready for conversion, with the metadata its document will carry."""
+def staged_body(
+    page: Page, space: Space, breadcrumbs: Breadcrumbs, scope: Scope | None = None
+) -> StagedWork:
+    """A fetched page, ready for conversion, with the metadata its document will carry
+    (labels and, for indexes that include restricted pages, the restrictions; and the hash
+    of those, recorded once the document is accepted)."""
     summary = page.summary
+    extra = dict(scope.metadata.get(summary.id, {})) if scope is not None else {}
+    if scope is not None:
+        extra["scope_hash"] = scope.hash(summary.id)
     return StagedWork(
         summary.id,
         space.key,
@@ -202,6 +227,7 @@ def staged_body(page: Page, space: Space, breadcrumbs: Breadcrumbs) -> StagedWor
             "editor_id": summary.editor_id,
             "mentions": mentioned_accounts(page.storage),
             "breadcrumb": breadcrumbs.path(summary),
+            **extra,
         },
     )
 

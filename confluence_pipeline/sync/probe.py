@@ -31,9 +31,11 @@ def unchanged_since_last_sync(
     less than ``reconcile_after`` ago; every page recorded for the space is ``synced``; the
     most recently modified current page is recorded at its version (catches edits, new pages,
     moves in that bump the version); and CQL counts as many current pages as are recorded
-    (catches trashed, deleted and moved-out pages). Any error, or a search index lagging
-    behind, means "changed": the caller lists the space. What the probe cannot see (one page
-    trashed while another is restored without a new version) waits for the next full listing.
+    (catches trashed, deleted and moved-out pages), or as many as the last full listing
+    saw (an index that leaves restricted or filtered-out pages out). Any error, or a search
+    index lagging behind, means "changed": the caller lists the space. What the probe cannot
+    see (one page trashed while another is restored without a new version; restriction and
+    label changes, which bump no version) waits for the next full listing.
     """
     ledger = store.ledger
     previous = ledger.previous_run(index.id, space.key, before=run_id)
@@ -42,12 +44,15 @@ def unchanged_since_last_sync(
     listed_at = ledger.last_listing(index.id, space.key)
     if listed_at is None or datetime.now(UTC) - listed_at > reconcile_after:
         return False
+    if index.updated_at is not None and index.updated_at >= listed_at:
+        return False  # its filters or restricted-page policy may have changed since
     statuses = ledger.status_counts(index.id, space.key)
     if set(statuses) - {PageStatus.SYNCED}:
         return False
     try:
         count = client.count_pages(space.key)
-        if count != statuses.get(PageStatus.SYNCED, 0):
+        listed = ledger.last_listed_count(index.id, space.key)
+        if count not in (statuses.get(PageStatus.SYNCED, 0), listed):
             return False
         latest = client.latest_page(space.id)
     except ConfluenceError:
@@ -55,7 +60,16 @@ def unchanged_since_last_sync(
     if latest is None:
         return count == 0
     known = ledger.known_pages(index.id, space.key).get(latest.id)
-    return known is not None and known.version == latest.version
+    if known is None:  # left out by the index (restricted, filtered) when last listed?
+        return _before(latest.last_modified, listed_at)
+    return known.version == latest.version
+
+
+def _before(timestamp: str, moment: datetime) -> bool:
+    try:
+        return datetime.fromisoformat(timestamp.replace("Z", "+00:00")) < moment
+    except ValueError:
+        return False
 
 
 def moved_within_index(

@@ -33,6 +33,10 @@ class PlanResult:
     fetch_failed: int = 0
     too_large: int = 0
     listing_skipped: bool = False
+    restricted: int = 0
+    """Listed pages left out for a read restriction (their own or an ancestor's)."""
+    filtered: int = 0
+    """Listed pages left out by the index's filters."""
     names_looked_up: int = 0
     name_requests: int = 0
     preview: list[PageRow] = field(default_factory=list)

@@ -116,6 +116,7 @@ def _accepted(row: StagedPage, doc_id: str) -> AcceptedPage:
         version=row.version,
         content_hash=row.content_hash or "",
         document_id=doc_id,
+        scope_hash=row.page_metadata.get("scope_hash"),
     )
 
 
@@ -132,10 +133,14 @@ _METADATA_KEYS = (
     "editor",
     "breadcrumb",
 )
+_OPTIONAL_KEYS = ("labels", "restricted", "read_users", "read_groups")
+"""Sent only when the planning step set them (restrictions only for indexes that include
+restricted pages)."""
 
 
 def document_metadata(staged: dict[str, Any]) -> dict[str, Any]:
     """The LlamaCloud metadata of a page: citation fields, breadcrumb joined with `` > ``."""
     meta = {key: staged.get(key) for key in _METADATA_KEYS}
     meta["breadcrumb"] = " > ".join(staged.get("breadcrumb") or ())
+    meta.update({key: staged[key] for key in _OPTIONAL_KEYS if key in staged})
     return meta

@@ -1,7 +1,9 @@
 """Admin routes for tests and demos: JSON, no auth, never faulted, not counted in the stats.
 
 ``GET /_sandbox/spaces``, ``POST /_sandbox/pages``, ``GET|PUT|DELETE /_sandbox/pages/{id}``,
-``POST /_sandbox/pages/{id}/move|purge|restore``, ``GET /_sandbox/stats``,
+``POST /_sandbox/pages/{id}/move|purge|restore``, ``PUT /_sandbox/pages/{id}/labels``
+(``{"labels": [..]}``), ``PUT /_sandbox/pages/{id}/restrictions``
+(``{"read": {"users": [account ids], "groups": [names]}}``), ``GET /_sandbox/stats``,
 ``POST /_sandbox/stats/reset``, ``GET|POST /_sandbox/faults``.
 """
 
@@ -77,13 +79,25 @@ async def list_spaces(request: Request, state: SandboxState) -> Any:
     ]
 
 
+def _strings(value: Any, name: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SiteError(400, f"'{name}' must be a list of strings")
+    return value
+
+
 async def create_page(request: Request, state: SandboxState) -> Any:
     data = await _body(request)
+    parent = _text(data, "parent_id", required=False)
+    if parent is not None and not parent.isdigit():
+        raise SiteError(400, "'parent_id' must be a page id")
     page = state.site.create_page(
         space_key=_text(data, "space_key", required=True) or "",
         title=_text(data, "title", required=True) or "",
         storage=_text(data, "storage", required=True) or "",
         now_ms=_now_ms(),
+        parent_id=int(parent) if parent is not None else None,
     )
     return {"id": str(page.id), "version": page.version}
 
@@ -102,6 +116,7 @@ async def get_page(request: Request, state: SandboxState) -> Any:
         "status": page.status,
         "parent_id": str(page.parent_id) if page.parent_id is not None else None,
         "labels": list(page.labels),
+        "read": {"users": list(page.read_users), "groups": list(page.read_groups)},
         "storage": site.storage(page),
     }
 
@@ -115,6 +130,25 @@ async def edit_page(request: Request, state: SandboxState) -> Any:
         now_ms=_now_ms(),
     )
     return {"id": str(page.id), "version": page.version}
+
+
+async def set_labels(request: Request, state: SandboxState) -> Any:
+    data = await _body(request)
+    page = state.site.set_labels(_page_id(request), _strings(data.get("labels"), "labels"))
+    return {"id": str(page.id), "labels": list(page.labels)}
+
+
+async def set_restrictions(request: Request, state: SandboxState) -> Any:
+    data = await _body(request)
+    read = data.get("read") or {}
+    if not isinstance(read, dict):
+        raise SiteError(400, "'read' must be an object")
+    page = state.site.set_read_restrictions(
+        _page_id(request),
+        users=_strings(read.get("users"), "read.users"),
+        groups=_strings(read.get("groups"), "read.groups"),
+    )
+    return {"id": str(page.id), "read": {"users": page.read_users, "groups": page.read_groups}}
 
 
 async def trash_page(request: Request, state: SandboxState) -> Any:
@@ -188,6 +222,8 @@ def admin_routes(state: SandboxState) -> list[Route]:
         ("PUT", "/_sandbox/pages/{id}", edit_page),
         ("DELETE", "/_sandbox/pages/{id}", trash_page),
         ("POST", "/_sandbox/pages/{id}/restore", restore_page),
+        ("PUT", "/_sandbox/pages/{id}/labels", set_labels),
+        ("PUT", "/_sandbox/pages/{id}/restrictions", set_restrictions),
         ("POST", "/_sandbox/pages/{id}/move", move_page),
         ("POST", "/_sandbox/pages/{id}/purge", purge_page),
         ("GET", "/_sandbox/stats", stats),

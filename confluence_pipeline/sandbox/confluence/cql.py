@@ -6,10 +6,11 @@ Supported clauses (keywords case-insensitive, values quoted or bare)::
     type = page | type in (page, blogpost)            (only pages exist in the sandbox)
     lastmodified|created  >= > <= < =  "yyyy-MM-dd HH:mm" | "yyyy-MM-dd"   (UTC)
     id = 123 | id in (1, 2) | title = "x" | title ~ "x" (text ~ searches titles only)
-    label = "x" | label in (...)
+    label = "x" | label in (...) | ancestor = 123 | ancestor in (1, 2)
+    ( clause and|or clause ... )      (a parenthesized group; 'and' binds tighter than 'or')
     order by lastmodified|created|title|id [asc|desc] [, ...]
 
-Anything else (``or``, ``not``, parentheses, functions like ``now()``) raises CqlError.
+Anything else (``or`` outside parentheses, ``not``, functions like ``now()``) raises CqlError.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _SUPPORTED = (
-    "supported: space, type, lastmodified, created, id, title, label joined with 'and', "
+    "supported: space, type, lastmodified, created, id, title, label, ancestor joined with "
+    "'and' (and 'or' inside parentheses), "
     "and 'order by lastmodified|created|title|id [asc|desc]'"
 )
 _DATE_FORMATS = (
@@ -122,7 +124,32 @@ def _is(tokens: list[tuple[str, str]], position: int, word: str) -> bool:
     )
 
 
+def _group(tokens: list[tuple[str, str]], pos: int, site: Site) -> tuple[Predicate, int]:
+    """A parenthesized ``or`` of ``and``-joined clauses, starting after its ``(``."""
+    alternatives: list[list[Predicate]] = [[]]
+    while pos < len(tokens):
+        clause, pos = _clause(tokens, pos, site)
+        alternatives[-1].append(clause)
+        if pos >= len(tokens):
+            break
+        if tokens[pos][1] == ")":
+            return _any_of(alternatives), pos + 1
+        if _is(tokens, pos, "or"):
+            alternatives.append([])
+        elif not _is(tokens, pos, "and"):
+            raise CqlError(f"expected 'and', 'or' or ')' at {tokens[pos][1]!r}")
+        pos += 1
+    raise CqlError("missing ')'")
+
+
+def _any_of(alternatives: list[list[Predicate]]) -> Predicate:
+    groups = [list(group) for group in alternatives]
+    return lambda p: any(all(c(p) for c in group) for group in groups)
+
+
 def _clause(tokens: list[tuple[str, str]], pos: int, site: Site) -> tuple[Predicate, int]:
+    if tokens[pos][1] == "(":
+        return _group(tokens, pos + 1, site)
     kind, name = tokens[pos]
     if kind != "word" or name.lower() in ("or", "not", "and"):
         raise CqlError(f"unsupported CQL at {name!r}; {_SUPPORTED}")
@@ -176,6 +203,9 @@ def _membership(name: str, values: list[str], site: Site) -> Predicate:
     if name == "label":
         labels = set(values)
         return lambda p: bool(labels.intersection(p.labels))
+    if name == "ancestor":
+        roots = {int(v) for v in values if v.isdigit()}
+        return lambda p: any(a.id in roots for a in site.ancestors(p))
     raise CqlError(f"'{name} in (...)' is unsupported; {_SUPPORTED}")
 
 
@@ -187,7 +217,7 @@ def _comparison(name: str, op: str, value: str, site: Site) -> Predicate:
     if name in ("lastmodified", "created"):
         return _date_comparison(name, op, value)
     if op in ("=", "!="):
-        if name in ("space", "space.key", "type", "id", "label"):
+        if name in ("space", "space.key", "type", "id", "label", "ancestor"):
             positive = _membership(name, [value], site)
             return positive if op == "=" else _negate(positive)
         if name == "title":

@@ -52,6 +52,8 @@ class PageRecord:
     link_pool: tuple[str, ...]  # titles this page's generated body may link to
     status: str = "current"
     storage: str | None = None  # an admin-written body; None = generated
+    read_users: tuple[str, ...] = ()  # read restriction on the page itself: account ids
+    read_groups: tuple[str, ...] = ()  # ... and group names
 
 
 class Site:
@@ -149,17 +151,27 @@ class Site:
             raise SiteError(404, f"space {key!r} does not exist")
         return space
 
-    def create_page(self, *, space_key: str, title: str, storage: str, now_ms: int) -> PageRecord:
-        """A new current page (version 1) under the space homepage."""
+    def create_page(
+        self,
+        *,
+        space_key: str,
+        title: str,
+        storage: str,
+        now_ms: int,
+        parent_id: int | None = None,
+    ) -> PageRecord:
+        """A new current page (version 1) under ``parent_id``, else the space homepage."""
         space = self.space_by_key_or_error(space_key)
         if not title.strip():
             raise SiteError(400, "title must not be empty")
+        if parent_id is not None and self.page(parent_id).space_id != space.id:
+            raise SiteError(400, f"parent {parent_id} is not in space {space_key}")
         author = self.accounts[0]
         page = PageRecord(
             id=self.allocate_id(),
             space_id=space.id,
             title=title,
-            parent_id=space.homepage_id or None,
+            parent_id=parent_id if parent_id is not None else space.homepage_id or None,
             position=len(space.page_ids),
             author_id=author,
             created_ms=now_ms,
@@ -185,6 +197,21 @@ class Site:
         if storage is not None:
             page.storage = storage
         self._bump(page, now_ms)
+        return page
+
+    def set_labels(self, page_id: int, labels: list[str]) -> PageRecord:
+        """Replaces the page's labels (no version bump, as in Confluence)."""
+        page = self.page(page_id)
+        page.labels = tuple(dict.fromkeys(label.strip().lower() for label in labels if label))
+        return page
+
+    def set_read_restrictions(
+        self, page_id: int, *, users: list[str], groups: list[str]
+    ) -> PageRecord:
+        """Sets the page's own read restriction (empty lists lift it; no version bump)."""
+        page = self.page(page_id)
+        page.read_users = tuple(dict.fromkeys(users))
+        page.read_groups = tuple(dict.fromkeys(groups))
         return page
 
     def trash_page(self, page_id: int) -> PageRecord:

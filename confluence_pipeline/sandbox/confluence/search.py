@@ -1,7 +1,8 @@
 """Handlers of the v1 CQL search routes (``/rest/api/search``, ``/rest/api/content/search``).
 
 Only current pages are searchable (CQL never returns trashed or purged content). ``limit``
-defaults to 25 and is silently capped at 250; ``next`` is relative to ``/wiki``.
+defaults to 25 and is silently capped at 250 (content search with expansions: 200, with a
+body: 50); ``next`` is relative to ``/wiki``.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from . import cql
 from .model import PageRecord, Site
 from .paging import ApiError, Call, decode_cursor, encode_cursor, next_link, query_limit
 from .render import iso, tinyui, webui
+from .v1 import BODY_LIMIT, EXPANDED_LIMIT
 from .v1_json import Expand, content_json
 
 _MAX_LIMIT = 250
 
 
-def _matches(call: Call) -> tuple[str, list[PageRecord], int, int]:
+def _matches(call: Call, *, cap: int = _MAX_LIMIT) -> tuple[str, list[PageRecord], int, int]:
     text = call.param("cql")
     if not text or not text.strip():
         raise ApiError(400, "The 'cql' query parameter is required")
@@ -28,7 +30,7 @@ def _matches(call: Call) -> tuple[str, list[PageRecord], int, int]:
         query = cql.parse(text, call.site)
     except cql.CqlError as exc:
         raise ApiError(400, f"Could not parse cql : {text} ({exc})") from None
-    limit = query_limit(call, maximum=_MAX_LIMIT, clamp=True)
+    limit = query_limit(call, maximum=cap, clamp=True)
     state = decode_cursor(call)
     offset = state.get("o")
     if offset is None:
@@ -72,8 +74,10 @@ def search(call: Call) -> Response:
 
 
 def content_search(call: Call) -> Response:
-    _, found, offset, limit = _matches(call)
+    """Content objects; ``limit`` is capped at 50 with a body expansion, 200 with others."""
     expand = Expand(call.param("expand"))
+    cap = BODY_LIMIT if expand.body else EXPANDED_LIMIT if expand.paths else _MAX_LIMIT
+    _, found, offset, limit = _matches(call, cap=cap)
     chunk = found[offset : offset + limit]
     results = [content_json(call.site, page, expand, call.base) for page in chunk]
     return JSONResponse(

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 
 from .model import PageRecord
 from .paging import ApiError, Call, path_id
-from .v1_json import Expand, content_json, label_json, listing, space_json
+from .v1_json import Expand, content_json, label_json, listing, restriction_json, space_json
 
 BODY_LIMIT = 50
 EXPANDED_LIMIT = 200
@@ -162,23 +162,27 @@ def content_labels(call: Call) -> Response:
 
 
 def content_restrictions(call: Call) -> Response:
-    """``GET /rest/api/content/{id}/restriction/byOperation``: nothing is restricted."""
+    """``GET /rest/api/content/{id}/restriction/byOperation``: the page's own restrictions
+    (only read restrictions exist in the sandbox)."""
     _v1_only_on_site(call)
     page = _content(call, statuses={"current", "trashed", "archived"})
-    empty = {"results": [], "start": 0, "limit": 200, "size": 0}
     body: dict[str, Any] = {
-        operation: {
-            "operation": operation,
-            "restrictions": {"user": dict(empty), "group": dict(empty)},
-            "_expandable": {"content": f"/rest/api/content/{page.id}"},
-            "_links": {
-                "self": f"{call.base}/rest/api/content/{page.id}/restriction/byOperation/"
-                f"{operation}"
-            },
-        }
+        operation: restriction_json(call.site, page, operation, call.base)
         for operation in ("read", "update")
     }
     body["_links"] = {"base": call.base, "context": "/wiki"}
+    return JSONResponse(body)
+
+
+def operation_restrictions(call: Call) -> Response:
+    """``GET /rest/api/content/{id}/restriction/byOperation/{operation}`` (read|update)."""
+    _v1_only_on_site(call)
+    page = _content(call, statuses={"current", "trashed", "archived"})
+    operation = call.request.path_params["operation"]
+    if operation not in ("read", "update"):
+        raise ApiError(400, f"unknown operation {operation!r}")
+    body = restriction_json(call.site, page, operation, call.base)
+    body["_links"].update(base=call.base, context="/wiki")
     return JSONResponse(body)
 
 
@@ -217,6 +221,7 @@ ROUTES = (
     ("/rest/api/content/{id}/child/{type}", child_content),
     ("/rest/api/content/{id}/label", content_labels),
     ("/rest/api/content/{id}/restriction/byOperation", content_restrictions),
+    ("/rest/api/content/{id}/restriction/byOperation/{operation}", operation_restrictions),
     ("/rest/api/space", list_spaces),
     ("/rest/api/space/{key}", get_space),
 )

@@ -97,6 +97,12 @@ def content_json(site: Site, page: PageRecord, expand: Expand, base: str) -> dic
     if "children" in expand:
         kids = [k for k in site.children(page) if k.status == "current"]
         item["children"] = {"page": listing([content_json(site, k, NOTHING, base) for k in kids])}
+    if "restrictions" in expand:
+        item["restrictions"] = {
+            "read": restriction_json(site, page, "read", base),
+            "_expandable": {"update": ""},
+            "_links": {"self": f"{base}/rest/api/content/{page.id}/restriction/byOperation"},
+        }
     if "metadata" in expand:
         labels = [label_json(site, name) for name in sorted(page.labels)]
         item["metadata"] = {"labels": listing(labels, limit=200)}
@@ -193,6 +199,29 @@ def space_json(site: Site, space: SpaceRecord, expand: Expand, base: str) -> dic
     item["_expandable"] = expandable
     item["_links"] = {"webui": f"/spaces/{space.key}", "self": f"{base}/rest/api/space/{space.key}"}
     return item
+
+
+def restriction_json(site: Site, page: PageRecord, operation: str, base: str) -> dict[str, Any]:
+    """The restriction of one operation on the page itself (never inherited ones); only
+    ``read`` restrictions exist in the sandbox."""
+    reading = operation == "read"
+    users = [user_json(a, base) for a in page.read_users] if reading else []
+    groups = [{"type": "group", "name": g, "id": _group_id(g)} for g in page.read_groups]
+    return {
+        "operation": operation,
+        "restrictions": {
+            "user": listing(users, limit=200),
+            "group": listing(groups if reading else [], limit=200),
+        },
+        "_expandable": {"content": f"/rest/api/content/{page.id}"},
+        "_links": {
+            "self": f"{base}/rest/api/content/{page.id}/restriction/byOperation/{operation}"
+        },
+    }
+
+
+def _group_id(name: str) -> str:
+    return f"{abs(hash(name)) % 10**12:012d}-group"
 
 
 def label_json(site: Site, name: str) -> dict[str, Any]:
