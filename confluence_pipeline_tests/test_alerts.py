@@ -175,3 +175,32 @@ def test_secret_values_are_masked_in_error_text(monkeypatch: pytest.MonkeyPatch)
     masked = redact("auth llx-very-secret rejected; key s3cr3t-key; short ab")
 
     assert masked == "auth *** rejected; key ***; short ab"
+
+
+def test_the_alert_names_the_index_owners(
+    world: World, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONFLUENCE_PIPELINE_ALERT_WEBHOOK", receiver.url)
+    world.store.registry.update_index("docs", owners=["ana@example.com", "bo@example.com"])
+    index = world.store.registry.get_index("docs")
+    tags = run_tags("docs", "OTHER", index.owners)
+    assert tags["confluence_pipeline/owners"] == "ana@example.com,bo@example.com"
+    with dg.instance_for_test() as instance:
+        register_partitions(instance, ["docs"], ["OTHER"])
+        result = dg.materialize(
+            sync_assets,
+            partition_key="docs|OTHER",
+            instance=instance,
+            tags=tags,
+            raise_on_error=False,
+            resources={
+                "state": StateResource(),
+                "confluence": ConfluenceResource(),
+                "llamacloud": LlamaCloudResource(),
+            },
+        )
+        _evaluate(instance, result, AlertWebhookResource())
+
+    [body] = receiver.bodies
+    assert body["owners"] == ["ana@example.com", "bo@example.com"]
+    assert "(owners: ana@example.com, bo@example.com)" in body["text"]
