@@ -12,7 +12,8 @@ from confluence_pipeline.cli.context import dagster_instance, llamacloud_sink, o
 from confluence_pipeline.cli.output import console, fail, print_json, print_table
 from confluence_pipeline.defs.partitions import register_partitions
 from confluence_pipeline.llamacloud import pipeline_name
-from confluence_pipeline.state import Index, StateStore
+from confluence_pipeline.state import Index, StateStore, Target
+from confluence_pipeline.state.registry import check_target
 
 
 def _spaces(value: str) -> list[str]:
@@ -29,11 +30,37 @@ def _describe(store: StateStore, index: Index) -> dict[str, Any]:
         "interval_minutes": index.interval_minutes,
         "enabled": index.enabled,
         "connection": connection,
+        "target": index.target,
         "pipeline_name": index.pipeline_name,
         "pipeline_id": index.pipeline_id,
+        "v2_index_id": index.v2_index_id,
+        "migrating_to": index.migrating_to,
         "max_delete_fraction": index.max_delete_fraction,
         "created_at": index.created_at,
     }
+
+
+_TARGET = click.option(
+    "--target",
+    help="Where documents go in LlamaCloud: pipeline (Index v1) or index (Index v2).",
+)
+
+
+def _check_target(target: str) -> None:
+    """Refuses an unknown target, and ``index`` when the LlamaCloud plan lacks Index v2."""
+    check_target(target)
+    if target == Target.INDEX:
+        with llamacloud_sink(target) as sink:
+            sink.check_available()
+
+
+def _target_change(index: Index, target: str) -> None:
+    """Refuses to switch an index that already holds documents (that is `index migrate`)."""
+    if target != index.target and index.target_id() is not None:
+        raise fail(
+            f"index {index.name!r} already has documents on its {index.target} target: "
+            f"move them with `confluence-pipeline index migrate {index.name} --to {target}`"
+        )
 
 
 def _register(store: StateStore) -> None:
@@ -58,6 +85,7 @@ def index() -> None:
 @click.option("--connection", help="Connection name (optional when there is only one).")
 @click.option("--max-delete-fraction", default=0.5, show_default=True, type=float)
 @click.option("--disabled", is_flag=True, help="Create it paused (the sensor skips it).")
+@_TARGET
 def create(
     name: str,
     spaces: str,
@@ -65,8 +93,10 @@ def create(
     connection: str | None,
     max_delete_fraction: float,
     disabled: bool,
+    target: str | None,
 ) -> None:
     """Create an index over some spaces."""
+    _check_target(target or Target.PIPELINE)
     with open_state() as store:
         store.registry.create_index(
             name=name,
@@ -76,6 +106,7 @@ def create(
             connection=connection,
             enabled=not disabled,
             max_delete_fraction=max_delete_fraction,
+            target=target or Target.PIPELINE,
         )
         _register(store)
     console.print(f"created index {name}", markup=False)
@@ -92,7 +123,7 @@ def list_(as_json: bool) -> None:
         return
     print_table(
         "Indexes",
-        ["name", "spaces", "interval (min)", "enabled", "connection", "pipeline"],
+        ["name", "spaces", "interval (min)", "enabled", "connection", "target", "pipeline"],
         [
             [
                 d["name"],
@@ -100,6 +131,7 @@ def list_(as_json: bool) -> None:
                 d["interval_minutes"],
                 d["enabled"],
                 d["connection"],
+                d["target"],
                 d["pipeline_name"],
             ]
             for d in data
@@ -128,6 +160,7 @@ def show(name: str, as_json: bool) -> None:
 @click.option("--connection", help="Connection name.")
 @click.option("--max-delete-fraction", type=float)
 @click.option("--enable/--disable", default=None, help="Resume or pause scheduled syncs.")
+@_TARGET
 def update(
     name: str,
     spaces: str | None,
@@ -135,6 +168,7 @@ def update(
     connection: str | None,
     max_delete_fraction: float | None,
     enable: bool | None,
+    target: str | None,
 ) -> None:
     """Change an index."""
     changes: dict[str, Any] = {}
@@ -148,9 +182,14 @@ def update(
         changes["max_delete_fraction"] = max_delete_fraction
     if enable is not None:
         changes["enabled"] = enable
+    if target is not None:
+        changes["target"] = target
     if not changes:
         raise fail("nothing to update: give at least one option (see --help)")
     with open_state() as store:
+        if target is not None:
+            _target_change(store.registry.get_index(name), target)
+            _check_target(target)
         store.registry.update_index(name, **changes)
         _register(store)
     console.print(f"updated index {name}", markup=False)
@@ -163,10 +202,11 @@ def delete(name: str, purge_documents: bool) -> None:
     """Delete an index (its LlamaCloud documents stay unless --purge-documents)."""
     with open_state() as store:
         existing = store.registry.get_index(name)
-        if purge_documents and existing.pipeline_id:
-            with llamacloud_sink() as sink:
-                ids = sink.list_document_ids(existing.pipeline_id)
-                sink.delete(existing.pipeline_id, sorted(ids))
+        target_id = existing.target_id()
+        if purge_documents and target_id:
+            with llamacloud_sink(existing.target) as sink:
+                ids = sink.list_document_ids(target_id)
+                sink.delete(target_id, sorted(ids))
         store.registry.delete_index(name)
     console.print(f"deleted index {name}", markup=False)
 
@@ -182,7 +222,15 @@ def apply(file: Path) -> None:
     entries = document.get("indexes") if isinstance(document, dict) else None
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise fail(f"{file}: expected a mapping with a list `indexes` of mappings")
-    allowed = {"name", "spaces", "interval_minutes", "connection", "enabled", "max_delete_fraction"}
+    allowed = {
+        "name",
+        "spaces",
+        "interval_minutes",
+        "connection",
+        "enabled",
+        "max_delete_fraction",
+        "target",
+    }
     for position, entry in enumerate(entries, 1):
         unknown = set(entry) - allowed
         if unknown or "name" not in entry or not isinstance(entry.get("spaces"), list):
@@ -190,8 +238,13 @@ def apply(file: Path) -> None:
                 f"{file}: index #{position} needs `name` and a list `spaces`"
                 + (f"; unknown keys: {', '.join(sorted(unknown))}" if unknown else "")
             )
+    for target in {str(e["target"]) for e in entries if "target" in e}:
+        _check_target(target)
     with open_state() as store:
-        existing = {i.name for i in store.registry.list_indexes()}
+        existing = {i.name: i for i in store.registry.list_indexes()}
+        for entry in entries:
+            if entry["name"] in existing and "target" in entry:
+                _target_change(existing[entry["name"]], str(entry["target"]))
         for entry in entries:
             fields = {k: v for k, v in entry.items() if k != "name"}
             if entry["name"] in existing:

@@ -24,7 +24,7 @@ from confluence_pipeline.state.ledger import (
 from confluence_pipeline.state.models import Connection, Index, SyncRun
 from confluence_pipeline.state.registry import Registry, RegistryError
 from confluence_pipeline.state.tokens import TokenVault
-from confluence_pipeline.state.values import Action, PageStatus, RunStatus, Stage
+from confluence_pipeline.state.values import Action, PageStatus, RunStatus, Stage, Target
 
 
 @dataclass
@@ -68,5 +68,6 @@ __all__ = [
     "StagedWork",
     "StateStore",
     "SyncRun",
+    "Target",
     "TokenVault",
 ]
