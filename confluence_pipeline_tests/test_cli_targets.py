@@ -6,12 +6,11 @@ import json
 from pathlib import Path
 
 from confluence_pipeline.sandbox.admin import ConfluenceAdmin, LlamaCloudAdmin
-from confluence_pipeline_tests.test_cli import (  # noqa: F401 (fixtures)
-    Cli,
-    _assert_one_line_error,
-    cli,
-    sandboxes,
-)
+from confluence_pipeline_tests import test_cli
+from confluence_pipeline_tests.test_cli import Cli, _assert_one_line_error
+
+cli = test_cli.cli  # the fixtures of test_cli
+sandboxes = test_cli.sandboxes
 
 
 def _ready(cli: Cli, sandboxes: tuple[str, str]) -> tuple[list[str], LlamaCloudAdmin]:
@@ -25,7 +24,6 @@ def _ready(cli: Cli, sandboxes: tuple[str, str]) -> tuple[list[str], LlamaCloudA
         LLAMA_CLOUD_API_KEY="sandbox-key",
         LLAMA_CLOUD_PROJECT_ID="sandbox-project",
         LLAMA_CLOUD_BASE_URL=cloud,
-        DAGSTER_HOME=str(Path(cli.env["CONFLUENCE_PIPELINE_HOME"]) / "dagster"),
     )
     return keys, LlamaCloudAdmin(cloud)
 

@@ -8,6 +8,7 @@ file. Files become searchable after an ``indexes.sync`` (:meth:`IndexSink.commit
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
@@ -54,19 +55,10 @@ class IndexSink(SdkSink):
 
     target = "index"
 
-    def __init__(
-        self,
-        api_key: str,
-        project_id: str,
-        *,
-        base_url: str | None = None,
-        timeout: float = 60.0,
-        max_retries: int = 5,
-    ) -> None:
-        super().__init__(
-            api_key, project_id, base_url=base_url, timeout=timeout, max_retries=max_retries
-        )
-        self._directories: dict[str, str] = {}
+    @functools.cached_property
+    def _directories(self) -> dict[str, str]:
+        """The source directory of each index this sink has met, by index id."""
+        return {}
 
     def _plan_error(self, exc: Exception, operation: str) -> LlamaCloudError:
         if isinstance(exc, llama_cloud.PermissionDeniedError):
