@@ -1,4 +1,4 @@
-"""`index create|list|show|update|delete|apply`."""
+"""`index create|list|show|update|delete|apply|migrate`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from confluence_pipeline.defs.partitions import register_partitions
 from confluence_pipeline.llamacloud import pipeline_name
 from confluence_pipeline.state import Index, StateStore, Target
 from confluence_pipeline.state.registry import check_target
+from confluence_pipeline.sync.connections import open_client
+from confluence_pipeline.sync.migrate import migrate_index
+from confluence_pipeline.sync.spaces import connection_id
 
 
 def _spaces(value: str) -> list[str]:
@@ -256,3 +259,38 @@ def apply(file: Path) -> None:
                 )
                 console.print(f"created index {entry['name']}", markup=False)
         _register(store)
+
+
+@index.command("migrate")
+@click.argument("name")
+@click.option("--to", "to", required=True, help="The target to move to: pipeline or index.")
+@click.option("--keep-old", is_flag=True, help="Keep the old pipeline or index in LlamaCloud.")
+def migrate(name: str, to: str, keep_old: bool) -> None:
+    """Move an index's documents to its other LlamaCloud target, then switch it there."""
+    check_target(to)
+    with open_state() as store:
+        existing = store.registry.get_index(name)
+        if existing.target == to:
+            raise fail(f"index {name!r} is already on the {to} target")
+        connection = store.registry.connection_by_id(connection_id(existing))
+        with (
+            open_client(store, connection) as client,
+            llamacloud_sink(existing.target) as source,
+            llamacloud_sink(to) as dest,
+        ):
+            result = migrate_index(
+                store,
+                client,
+                source,
+                dest,
+                existing,
+                keep_old=keep_old,
+                log=lambda line: console.print(line, markup=False),
+            )
+    console.print(
+        f"migrated index {name} from {result.source} to {result.target}: {result.pages} pages "
+        f"({result.reused} already there, {result.copied_from_source} copied, "
+        f"{result.fetched} fetched from Confluence, {result.gone} gone); old target "
+        + ("deleted" if result.old_deleted else "kept"),
+        markup=False,
+    )

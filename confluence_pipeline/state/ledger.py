@@ -215,6 +215,29 @@ class Ledger(RunHistory):
                 found.update({page_id: file_id for page_id, file_id in rows})
         return found
 
+    def synced_pages(self, index_id: int) -> dict[str, tuple[str, int, str]]:
+        """``{page_id: (space_key, version, document_id)}`` of every synced page of the index."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(
+                    SyncedPage.page_id,
+                    SyncedPage.space_key,
+                    SyncedPage.version,
+                    SyncedPage.document_id,
+                ).where(SyncedPage.index_id == index_id, SyncedPage.status == PageStatus.SYNCED)
+            )
+            return {page_id: (space, version, doc) for page_id, space, version, doc in rows}
+
+    def set_file_ids(self, index_id: int, file_ids: dict[str, str | None]) -> None:
+        """Records each page's stored copy (``{page_id: file id or None}``), none replacing."""
+        with self._sessions.begin() as session:
+            for page_id, file_id in file_ids.items():
+                session.execute(
+                    update(SyncedPage)
+                    .where(SyncedPage.index_id == index_id, SyncedPage.page_id == page_id)
+                    .values(file_id=file_id, replacing=False)
+                )
+
     def replacing_pages(self, index_id: int, space_key: str) -> list[StoredCopy]:
         """Pages of the space whose upload or replacement did not finish: stored copies other
         than the recorded one may exist."""
