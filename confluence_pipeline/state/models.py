@@ -21,7 +21,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from confluence_pipeline.state.types import UTCDateTime
 from confluence_pipeline.state.values import RunStatus, Target
 
-
 MIGRATION_STALE = timedelta(minutes=2)
 """A migration whose heartbeat is older than this died: syncs of its index go on."""
 
