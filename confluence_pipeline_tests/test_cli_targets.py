@@ -58,6 +58,13 @@ def test_target_is_set_shown_and_bad_targets_change_nothing(
     _assert_one_line_error(cli("index", "apply", str(manifest)), "--target pipeline")
     assert set(_indexes(cli)) == {"old", "new"} and _indexes(cli)["old"]["target"] == "pipeline"
 
+    _assert_one_line_error(cli("index", "migrate", "old", "--to", "index"), "--target pipeline")
+    _assert_one_line_error(
+        cli("index", "migrate", "old", "--to", "pipeline"), "already on the pipeline target"
+    )
+    _assert_one_line_error(cli("index", "migrate", "old", "--to", "v3"), "unknown target 'v3'")
+    assert _indexes(cli)["old"]["migrating_to"] is None
+
     cloud.set_ingestion(v2_enabled=True)
     assert cli("index", "apply", str(manifest)).returncode == 0
     assert _indexes(cli)["yaml"]["target"] == "index"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -17,6 +18,7 @@ from confluence_pipeline.defs.resources import (
     StateResource,
 )
 from confluence_pipeline.defs.sensors import sync_due_sensor
+from confluence_pipeline.state.models import MIGRATION_STALE
 from confluence_pipeline_tests.world import World, make_world
 
 
@@ -194,3 +196,13 @@ def test_sensor_removes_partitions_of_deleted_indexes(
         if isinstance(r, dg.DeleteDynamicPartitionsRequest)
     }
     assert removed == {"index": {"gone"}, "space": {"OLD"}}
+
+
+def test_sensor_waits_while_a_migration_runs(world: World, instance: dg.DagsterInstance) -> None:
+    beat = datetime.now(UTC)
+    world.store.registry.update_index("docs", migrating_to="index", migration_heartbeat=beat)
+    assert _evaluate(world, instance).run_requests == []
+
+    stale = beat - MIGRATION_STALE - timedelta(seconds=1)  # a migration killed long ago
+    world.store.registry.update_index("docs", migration_heartbeat=stale)
+    assert len(_evaluate(world, instance).run_requests) == len(world.space_keys)

@@ -153,3 +153,35 @@ def test_a_plan_without_index_v2_is_refused_naming_the_pipeline_target(world: Wo
         world.sync(world.space_keys[0])
     assert world.index().v2_index_id is None
     assert world.cloud.directories() == []
+
+
+def test_indexes_made_before_targets_existed_are_on_the_pipeline_target(state_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from confluence_pipeline.state import StateStore
+    from confluence_pipeline.state.db import _MIGRATIONS, create_state_engine
+
+    engine = create_state_engine(state_url)
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(
+            text(
+                "INSERT INTO indexes (name, spaces, interval_minutes, enabled, pipeline_name, "
+                "pipeline_id, max_delete_fraction, created_at, updated_at) VALUES ('old', "
+                "'[\"ENG\"]', 60, true, 'confluence-old', 'p-1', 0.5, :now, :now)"
+            ),
+            {"now": "2026-01-01T00:00:00+00:00"},
+        )
+    engine.dispose()
+
+    store = StateStore.open(state_url, "test-secret-key")
+    try:
+        old = store.registry.get_index("old")
+        assert (old.target, old.target_id(), old.v2_index_id) == ("pipeline", "p-1", None)
+    finally:
+        store.close()

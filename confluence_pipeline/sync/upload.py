@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 
 from confluence_pipeline.llamacloud import LlamaCloudError, document_id
@@ -98,7 +98,6 @@ def wait_searchable(
     target_id: str,
     since: datetime,
     timeout: float,
-    on_poll: Callable[[float], None] = lambda _elapsed: None,
 ) -> bool:
     """Polls the target's ingestion status until what was written by ``since`` is searchable,
     at most ``timeout`` seconds (0: a single read); whether it is."""
@@ -110,7 +109,6 @@ def wait_searchable(
         elapsed = time.monotonic() - started
         if elapsed >= timeout:
             return False
-        on_poll(elapsed)
         time.sleep(min(delay, timeout - elapsed))
         delay = min(delay * 2, 2.0)
 
@@ -156,11 +154,11 @@ def _tidy(
     unfinished = store.ledger.replacing_pages(index.id, space_key)
     if not unfinished:
         return
+    if sink.target == Target.INDEX:
+        writes.before()
     removed = 0
     for page in unfinished:
         keep = page.file_id if page.synced else None
-        if sink.target == Target.INDEX:
-            writes.before()
         removed += sink.remove_leftovers(target_id, page.document_id, keep)
     store.ledger.done_replacing(index.id, [page.page_id for page in unfinished])
     if removed:
