@@ -5,14 +5,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_HOME := $(CURDIR)/.demo
 
-.PHONY: install chromium test lint format demo dev sandbox validate clean deploy-local lock screenshots bench-peers
+.PHONY: install chromium podman test lint format demo dev sandbox validate clean deploy-local lock screenshots bench-peers
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml setup.cfg
+# The image's pins (deploy/requirements.txt) constrain the dev venv: tests run on what ships.
+$(STAMP): pyproject.toml setup.cfg deploy/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,sandbox]' --constraint deploy/requirements.txt
 	touch $(STAMP)
 
 # Debian's Chromium for the browser tests (Playwright drives it; no browser download).
@@ -20,6 +21,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 chromium:
 	@test -x /usr/bin/chromium || ( $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null )
+
+# podman (builds the Docker image without a daemon) and debootstrap (its local base image) for
+# the image test of confluence_pipeline_tests/test_dockerfile.py.
+podman:
+	@test -x /usr/bin/podman -a -x /usr/sbin/debootstrap || ( $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq podman debootstrap >/dev/null )
 
 lint: install
 	$(BIN)/ruff check confluence_pipeline confluence_pipeline_tests benchmarks
@@ -32,7 +39,7 @@ format: install
 validate: install
 	DAGSTER_HOME=$$(mktemp -d) $(BIN)/dagster definitions validate -w workspace.yaml
 
-test: install chromium lint validate
+test: install chromium podman lint validate
 	$(BIN)/pytest -n auto -q
 
 demo: install

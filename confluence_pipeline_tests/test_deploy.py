@@ -1,10 +1,13 @@
 """The deployment's Dagster instance (deploy/dagster.yaml) on the PostgreSQL server at
 127.0.0.1:5432, in a database of each test's own: its limits as loaded, and the local deployment
-of ``make deploy-local`` (deploy/local.sh: webserver + daemon) running the sensor and a backfill."""
+of ``make deploy-local`` (deploy/local.sh: webserver + daemon) running the sensor and a backfill,
+and the pipeline's least-privilege role of deploy/postgres-init.sql."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -211,3 +214,95 @@ def test_local_deployment_runs_the_sensor_and_a_backfill_one_run_per_partition(
             store.close()
         assert [run.status for run in history] == ["success"] * 3
         assert sorted(run.documents_uploaded for run in history) == [0, 6, 6]
+
+
+@pytest.mark.postgres
+def test_postgres_init_gives_the_pipeline_a_least_privilege_role_that_runs_its_state() -> None:
+    """deploy/postgres-init.sql, run twice by psql as the server's superuser, in a database of
+    this test's own with a role of its own (roles are server-wide: unique names)."""
+    server = sqlalchemy.engine.make_url(POSTGRES_URL)
+    suffix = uuid.uuid4().hex[:12]
+    name, role = f"cp_role_db_{suffix}", f"cp_role_{suffix}"
+    admin = sqlalchemy.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    database = server.set(database=name)
+    owner = sqlalchemy.create_engine(database, isolation_level="AUTOCOMMIT")
+    try:
+        with owner.connect() as connection:  # stands for Dagster's tables beside the state
+            connection.execute(sqlalchemy.text("CREATE TABLE public.runs (id int)"))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        env.pop("CONFLUENCE_PIPELINE_POSTGRES_PASSWORD", None)
+        if server.password:
+            env["PGPASSWORD"] = server.password
+        for _ in range(2):  # idempotent
+            done = subprocess.run(
+                [
+                    *("psql", "-X", "-q", "-h", server.host or "127.0.0.1"),
+                    *("-p", str(server.port or 5432), "-U", server.username or "postgres"),
+                    *("-d", name, "-v", f"role={role}", "-f", str(DEPLOY / "postgres-init.sql")),
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert done.returncode == 0, done.stderr
+
+        with owner.connect() as connection:
+            attributes = connection.execute(
+                sqlalchemy.text(
+                    "SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls,"
+                    " rolcanlogin FROM pg_roles WHERE rolname = :role"
+                ),
+                {"role": role},
+            ).one()
+            assert tuple(attributes) == (False, False, False, False, False, True)
+            owned = connection.execute(
+                sqlalchemy.text(
+                    "SELECT nspname FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner"
+                    " WHERE r.rolname = :role"
+                ),
+                {"role": role},
+            ).scalars()
+            assert list(owned) == [STATE_SCHEMA]
+            databases = connection.execute(
+                sqlalchemy.text(
+                    "SELECT count(*) FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba"
+                    " WHERE r.rolname = :role"
+                ),
+                {"role": role},
+            ).scalar()
+            assert databases == 0
+
+        # the pipeline's migrations and state, as that role
+        as_role = database.set(username=role, password=None)
+        url = as_role.render_as_string(hide_password=False)
+        store = StateStore.open(f"{url}?options=-csearch_path%3D{STATE_SCHEMA}", "x" * 32)
+        store.close()
+        with owner.connect() as connection:
+            tables = connection.execute(
+                sqlalchemy.text("SELECT tablename FROM pg_tables WHERE schemaname = :schema"),
+                {"schema": STATE_SCHEMA},
+            ).scalars()
+            assert "alembic_version" in set(tables)
+
+        # and nothing else: not Dagster's tables, not the public schema, no databases or roles
+        engine = sqlalchemy.create_engine(as_role, isolation_level="AUTOCOMMIT")
+        refused = (
+            "SELECT * FROM public.runs",
+            "CREATE TABLE public.elsewhere (id int)",
+            f'CREATE DATABASE "{name}_more"',
+            f'CREATE ROLE "{role}_more"',
+        )
+        for statement in refused:
+            with engine.connect() as connection, pytest.raises(sqlalchemy.exc.DBAPIError) as error:
+                connection.execute(sqlalchemy.text(statement))
+            assert getattr(error.value.orig, "sqlstate", None) == "42501", statement  # no right
+        engine.dispose()
+    finally:
+        owner.dispose()
+        with admin.connect() as connection:
+            connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(sqlalchemy.text(f'DROP ROLE IF EXISTS "{role}"'))
+        admin.dispose()

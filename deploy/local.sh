@@ -8,6 +8,10 @@
 #   DAGSTER_POSTGRES_PASSWORD= DAGSTER_POSTGRES_DB=confluence_pipeline
 #   CONFLUENCE_PIPELINE_STATE_SCHEMA=confluence_state  DAGSTER_WEBSERVER_PORT=3000
 #   DAGSTER_HOME=<repo>/.dagster_home/deploy  SECRET_KEY (required: shared by every process)
+#   CONFLUENCE_PIPELINE_POSTGRES_USER=confluence_pipeline CONFLUENCE_PIPELINE_POSTGRES_PASSWORD=
+# Without CONFLUENCE_PIPELINE_DATABASE_URL, the pipeline's state is reached as its own
+# least-privilege role (deploy/postgres-init.sql: owns the state schema, nothing else), created
+# or updated here; with it, the URL's role is yours to set up.
 # It writes $DAGSTER_HOME/../deploy-env.sh: `source` it to point the CLI at this deployment.
 set -euo pipefail
 
@@ -33,16 +37,21 @@ sql() {
 if [ "$(sql -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$DAGSTER_POSTGRES_DB'")" != 1 ]; then
   sql -d postgres -c "CREATE DATABASE \"$DAGSTER_POSTGRES_DB\""
 fi
-sql -d "$DAGSTER_POSTGRES_DB" -c "CREATE SCHEMA IF NOT EXISTS \"$schema\""
 
 if [ -z "${CONFLUENCE_PIPELINE_DATABASE_URL:-}" ]; then
-  userinfo="$DAGSTER_POSTGRES_USER"
-  if [ -n "$DAGSTER_POSTGRES_PASSWORD" ]; then
-    quoted="$("$bin/python" -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$DAGSTER_POSTGRES_PASSWORD")"
+  role="${CONFLUENCE_PIPELINE_POSTGRES_USER:-confluence_pipeline}"
+  role_password="${CONFLUENCE_PIPELINE_POSTGRES_PASSWORD:-}"
+  CONFLUENCE_PIPELINE_POSTGRES_PASSWORD="$role_password" \
+    sql -d "$DAGSTER_POSTGRES_DB" -v role="$role" -v schema="$schema" -f "$deploy_dir/postgres-init.sql" >/dev/null
+  userinfo="$role"
+  if [ -n "$role_password" ]; then
+    quoted="$("$bin/python" -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$role_password")"
     userinfo="$userinfo:$quoted"
   fi
   server="$DAGSTER_POSTGRES_HOSTNAME:$DAGSTER_POSTGRES_PORT/$DAGSTER_POSTGRES_DB"
   export CONFLUENCE_PIPELINE_DATABASE_URL="postgresql://$userinfo@$server?options=-csearch_path%3D$schema"
+else
+  sql -d "$DAGSTER_POSTGRES_DB" -c "CREATE SCHEMA IF NOT EXISTS \"$schema\""
 fi
 
 mkdir -p "$DAGSTER_HOME"
@@ -55,7 +64,8 @@ export DAGSTER_POSTGRES_HOSTNAME='$DAGSTER_POSTGRES_HOSTNAME' DAGSTER_POSTGRES_P
 export DAGSTER_POSTGRES_USER='$DAGSTER_POSTGRES_USER' DAGSTER_POSTGRES_DB='$DAGSTER_POSTGRES_DB'
 export DAGSTER_POSTGRES_PASSWORD="\${DAGSTER_POSTGRES_PASSWORD:-}"
 EOF
-if [ -z "$DAGSTER_POSTGRES_PASSWORD" ]; then
+# a URL with a password in it (scheme://user:password@host) stays out of files
+if [ -z "$DAGSTER_POSTGRES_PASSWORD" ] && [[ "$CONFLUENCE_PIPELINE_DATABASE_URL" != *:*:*@* ]]; then
   echo "export CONFLUENCE_PIPELINE_DATABASE_URL='$CONFLUENCE_PIPELINE_DATABASE_URL'" >> "$env_file"
 else  # the URL carries the password, which stays out of files
   echo "# also export CONFLUENCE_PIPELINE_DATABASE_URL (it carries the password)" >> "$env_file"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
+from typing import NoReturn
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
@@ -11,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from confluence_pipeline.cli.connections import connect, connections, disconnect
 from confluence_pipeline.cli.demo import demo
 from confluence_pipeline.cli.indexes import index
-from confluence_pipeline.cli.output import errors
+from confluence_pipeline.cli.output import DEBUG_ENV, debugging, errors
 from confluence_pipeline.cli.sandbox import sandbox
 from confluence_pipeline.cli.syncing import history, sync
 from confluence_pipeline.errors import PipelineError
@@ -19,8 +21,16 @@ from confluence_pipeline.runtime import allocator
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help=f"Details on errors (tracebacks, Dagster's step logs); also ${DEBUG_ENV}=1.",
+)
+def cli(verbose: bool) -> None:
     """Keep Confluence Cloud spaces searchable in LlamaCloud indexes."""
+    if verbose:
+        os.environ[DEBUG_ENV] = "1"
 
 
 for command in (sandbox, connect, connections, disconnect, index, sync, history, demo):
@@ -28,6 +38,8 @@ for command in (sandbox, connect, connections, disconnect, index, sync, history,
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Runs the CLI; any failure ends in one ``error:`` line on stderr and exit status 1 (2
+    for a command line click cannot parse)."""
     allocator.tune()
     try:
         # without standalone mode click returns an Exit's code instead of raising it
@@ -35,11 +47,12 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except click.exceptions.Abort:
-        errors.print("aborted", markup=False)
-        sys.exit(1)
+        _error("aborted")
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "confluence-pipeline"
+        _error(f"{exc.format_message()} (see `{where} --help`)", code=exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        _error(exc.format_message(), code=exc.exit_code)
     except PipelineError as exc:
         _error(str(exc))
     except SQLAlchemyError as exc:
@@ -48,12 +61,12 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         _error("interrupted")
     except Exception as exc:
-        if os.environ.get("CONFLUENCE_PIPELINE_DEBUG"):
-            raise
-        _error(f"unexpected {type(exc).__name__}: {exc} (CONFLUENCE_PIPELINE_DEBUG=1 for details)")
+        _error(f"unexpected {type(exc).__name__}: {exc} (--verbose for details)")
 
 
-def _error(message: str) -> None:
+def _error(message: str, code: int = 1) -> NoReturn:
+    if debugging():
+        traceback.print_exc()
     first_line = message.strip().splitlines()[0] if message.strip() else "failed"
-    errors.print(f"error: {first_line}", markup=False, soft_wrap=True)
-    sys.exit(1)
+    errors.print(f"error: {first_line}", markup=False)
+    sys.exit(code)

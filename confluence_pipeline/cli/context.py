@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator
 
@@ -16,11 +17,8 @@ from confluence_pipeline.state import StateStore
 @contextlib.contextmanager
 def open_state() -> Iterator[StateStore]:
     settings = Settings.from_env()
-    store = StateStore.open(settings.database_url, settings.secret_key())
-    try:
+    with StateStore.open(settings.database_url, settings.secret_key()) as store:
         yield store
-    finally:
-        store.close()
 
 
 def llamacloud_sink(target: str = "pipeline") -> LlamaCloudSink | IndexSink:
@@ -33,3 +31,14 @@ def dagster_instance() -> dg.DagsterInstance:
     """The instance of ``$DAGSTER_HOME`` (default ``<home>/dagster``), the one the UI shows."""
     os.environ["DAGSTER_HOME"] = str(Settings.from_env().dagster_home)
     return dg.DagsterInstance.get()
+
+
+class _NoInstanceConfigWarning(logging.Filter):
+    """Dagster warns on every command when ``$DAGSTER_HOME`` has no ``dagster.yaml``; its
+    defaults are what the CLI wants, so the warning is only noise here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("No dagster instance configuration file")
+
+
+logging.getLogger("dagster").addFilter(_NoInstanceConfigWarning())

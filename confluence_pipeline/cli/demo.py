@@ -12,6 +12,7 @@ import click
 from confluence_pipeline.cli.connections import connect
 from confluence_pipeline.cli.indexes import create
 from confluence_pipeline.cli.output import console, fail, print_table
+from confluence_pipeline.cli.sandbox import require_sandbox
 from confluence_pipeline.cli.syncing import sync
 from confluence_pipeline.settings import Settings
 
@@ -38,6 +39,7 @@ def _reset_home() -> None:
 @click.pass_context
 def demo(ctx: click.Context, pages_per_space: int) -> None:
     """Run the whole pipeline once on the sandboxes (resets the demo home folder first)."""
+    require_sandbox()
     from confluence_pipeline.sandbox import confluence, llamacloud
     from confluence_pipeline.sandbox.admin import ConfluenceAdmin, LlamaCloudAdmin
     from confluence_pipeline.sandbox.server import ServerThread

@@ -14,9 +14,15 @@ from confluence_pipeline.defs.partitions import register_partitions
 from confluence_pipeline.llamacloud import pipeline_name
 from confluence_pipeline.state import Index, StateStore, Target
 from confluence_pipeline.state.registry import check_target
-from confluence_pipeline.sync.connections import open_client
+from confluence_pipeline.sync.connections import open_client, open_quick_client
 from confluence_pipeline.sync.migrate import migrate_index
-from confluence_pipeline.sync.spaces import connection_id
+from confluence_pipeline.sync.spaces import connection_id, verify_spaces
+
+NO_VERIFY = click.option(
+    "--no-verify",
+    is_flag=True,
+    help="Do not check the spaces against the connection (offline, e.g. in CI).",
+)
 
 
 def _spaces(value: str) -> list[str]:
@@ -66,6 +72,14 @@ def _target_change(index: Index, target: str) -> None:
         )
 
 
+def _verify(store: StateStore, connection: str | None, spaces: list[str]) -> None:
+    """Refuses spaces the connection cannot see, before anything is written."""
+    registry = store.registry
+    row = registry.connection_by_id(registry.resolve_connection(connection))
+    with open_quick_client(store, row) as client:
+        verify_spaces(client, spaces)
+
+
 def _register(store: StateStore) -> None:
     """Mirrors the index registry into the Dagster instance's partition keys at once, so a
     partition can be materialized right after `index create`."""
@@ -89,6 +103,7 @@ def index() -> None:
 @click.option("--max-delete-fraction", default=0.5, show_default=True, type=float)
 @click.option("--disabled", is_flag=True, help="Create it paused (the sensor skips it).")
 @_TARGET
+@NO_VERIFY
 def create(
     name: str,
     spaces: str,
@@ -97,10 +112,13 @@ def create(
     max_delete_fraction: float,
     disabled: bool,
     target: str | None,
+    no_verify: bool,
 ) -> None:
-    """Create an index over some spaces."""
+    """Create an index over some spaces (checked against the connection first)."""
     _check_target(target or Target.PIPELINE)
     with open_state() as store:
+        if not no_verify:
+            _verify(store, connection, _spaces(spaces))
         store.registry.create_index(
             name=name,
             spaces=_spaces(spaces),
@@ -164,6 +182,7 @@ def show(name: str, as_json: bool) -> None:
 @click.option("--max-delete-fraction", type=float)
 @click.option("--enable/--disable", default=None, help="Resume or pause scheduled syncs.")
 @_TARGET
+@NO_VERIFY
 def update(
     name: str,
     spaces: str | None,
@@ -172,6 +191,7 @@ def update(
     max_delete_fraction: float | None,
     enable: bool | None,
     target: str | None,
+    no_verify: bool,
 ) -> None:
     """Change an index."""
     changes: dict[str, Any] = {}
@@ -193,9 +213,20 @@ def update(
         if target is not None:
             _target_change(store.registry.get_index(name), target)
             _check_target(target)
+        if not no_verify and (spaces is not None or connection is not None):
+            _verify_update(store, name, changes)
         store.registry.update_index(name, **changes)
         _register(store)
     console.print(f"updated index {name}", markup=False)
+
+
+def _verify_update(store: StateStore, name: str, changes: dict[str, Any]) -> None:
+    """Checks the index's spaces after ``changes`` against its connection after them."""
+    current = store.registry.get_index(name)
+    connection = changes.get("connection")
+    if connection is None and current.connection_id is not None:
+        connection = store.registry.connection_by_id(current.connection_id).name
+    _verify(store, connection, changes.get("spaces", current.spaces))
 
 
 @index.command("delete")
@@ -216,7 +247,8 @@ def delete(name: str, purge_documents: bool) -> None:
 
 @index.command("apply")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def apply(file: Path) -> None:
+@NO_VERIFY
+def apply(file: Path, no_verify: bool) -> None:
     """Create or update indexes to match a YAML file (`indexes: [{name, spaces, ...}]`)."""
     try:
         document = yaml.safe_load(file.read_text())
@@ -248,6 +280,12 @@ def apply(file: Path) -> None:
         for entry in entries:
             if entry["name"] in existing and "target" in entry:
                 _target_change(existing[entry["name"]], str(entry["target"]))
+        if not no_verify:
+            for entry in entries:
+                if entry["name"] in existing:
+                    _verify_update(store, entry["name"], entry)
+                else:
+                    _verify(store, entry.get("connection"), entry["spaces"])
         for entry in entries:
             fields = {k: v for k, v in entry.items() if k != "name"}
             if entry["name"] in existing:

@@ -16,13 +16,21 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
+# soft_wrap: a long value is never broken across lines (the terminal wraps on screen; piped
+# output keeps each message on one line).
+console = Console(highlight=False, soft_wrap=True)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
+DEBUG_ENV = "CONFLUENCE_PIPELINE_DEBUG"
+
+
+def debugging() -> bool:
+    """``--verbose`` or ``$CONFLUENCE_PIPELINE_DEBUG``: tracebacks and step logs on stderr."""
+    return bool(os.environ.get(DEBUG_ENV))
 
 
 def fail(message: str, code: int = 1) -> click.exceptions.Exit:
     """Prints one error line on stderr; raise the returned exception to exit."""
-    errors.print(f"error: {message}", markup=False, soft_wrap=True)
+    errors.print(f"error: {message}", markup=False)
     return click.exceptions.Exit(code)
 
 

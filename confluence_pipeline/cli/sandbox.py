@@ -1,13 +1,34 @@
 """`sandbox`: the local emulators of Confluence Cloud and LlamaCloud, until Ctrl-C.
 
 This command and `demo` are the only production code that imports ``confluence_pipeline.sandbox``,
-lazily, because they are its entry points."""
+lazily, because they are its entry points. The Docker image leaves the emulators out: there both
+commands stop with one error line (``require_sandbox``)."""
 
 from __future__ import annotations
 
 import click
 
-from confluence_pipeline.cli.output import console
+from confluence_pipeline.cli.output import console, fail
+
+SANDBOX_MISSING = (
+    "the sandbox (the Confluence Cloud and LlamaCloud emulators) is not installed here: install "
+    "confluence_pipeline from a checkout with the `sandbox` extra, pip install -e '.[sandbox]'"
+)
+
+
+def require_sandbox() -> None:
+    """Exits with one ``error:`` line where ``confluence_pipeline.sandbox`` or its servers'
+    packages are missing."""
+    try:
+        import confluence_pipeline.sandbox.server  # noqa: F401
+    except ModuleNotFoundError as error:
+        missing = error.name or ""
+        if missing.startswith("confluence_pipeline.sandbox") or missing.split(".")[0] in (
+            "starlette",
+            "uvicorn",
+        ):
+            raise fail(SANDBOX_MISSING) from None
+        raise
 
 
 @click.command()
@@ -38,6 +59,7 @@ def sandbox(
     host: str,
 ) -> None:
     """Serve the Confluence Cloud and LlamaCloud emulators on real ports until stopped."""
+    require_sandbox()
     from confluence_pipeline.sandbox import confluence, llamacloud
     from confluence_pipeline.sandbox.server import free_port, serve_until_signal
 

@@ -7,7 +7,14 @@ import time
 import click
 
 from confluence_pipeline.cli.context import dagster_instance, llamacloud_sink, open_state
-from confluence_pipeline.cli.output import StepProgress, console, fail, print_json, print_table
+from confluence_pipeline.cli.output import (
+    StepProgress,
+    console,
+    debugging,
+    fail,
+    print_json,
+    print_table,
+)
 from confluence_pipeline.definitions import defs
 from confluence_pipeline.defs.launch import LaunchedRun, run_sync
 from confluence_pipeline.settings import Settings
@@ -56,9 +63,15 @@ def history_rows(store: StateStore, runs: list[SyncRun]) -> list[list[object]]:
     ]
 
 
+def _why(outcome: LaunchedRun, run: SyncRun | None) -> str:
+    """Why a run failed: the sync's own account (a refused deletion, a missing space) where it
+    recorded one, else the failed Dagster step's error."""
+    return (run.error if run is not None and run.error else outcome.error) or "run failed"
+
+
 def _note(outcome: LaunchedRun, run: SyncRun | None) -> str:
     if not outcome.success or run is None:
-        return outcome.error or "run failed"
+        return _why(outcome, run)
     uploaded, deleted, failed = run.documents_uploaded, run.pages_deleted, run.pages_failed
     return f"{uploaded} uploaded, {deleted} deleted, {failed} failed"
 
@@ -109,6 +122,7 @@ def sync(
                     full=full,
                     allow_mass_delete=allow_mass_delete,
                     on_start=progress.start,
+                    log_level="INFO" if debugging() else "CRITICAL",
                 )
                 outcomes.append(outcome)
                 run = store.ledger.run_for(outcome.dagster_run_id)
@@ -122,11 +136,14 @@ def sync(
             HISTORY_COLUMNS,
             history_rows(store, runs),
         )
-    failed = [o for o in outcomes if not o.success]
-    for outcome in failed:
-        console.print(f"{outcome.space}: {outcome.error}", markup=False)
+    failed = [(o, r) for o, r in zip(outcomes, runs, strict=True) if not o.success]
     if failed:
-        raise fail(f"{len(failed)} of {len(outcomes)} space(s) failed")
+        first, run = failed[0]
+        others = f" (and {len(failed) - 1} more space(s))" if len(failed) > 1 else ""
+        raise fail(
+            f"sync of {name} / {first.space} failed: {_why(first, run)}{others}; "
+            f"`confluence-pipeline history {name}` lists the runs"
+        )
 
 
 def _after_migration(store: StateStore, index: Index) -> Index:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from itertools import islice
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -39,6 +40,7 @@ from .retry import PARSED_JSON, RetryPolicy, RetryTransport
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 MAX_LIMIT = 250  # v2 page size and id-filter size
+USERS_PER_LOOKUP = 200  # the bulk user lookup's documented maximum
 _GATEWAY_PATH = re.compile(r"/ex/confluence/([^/]+)/?$")
 T = TypeVar("T")
 
@@ -119,6 +121,11 @@ class ConfluenceClient:
                 spaces[space.key] = space
         return spaces
 
+    def visible_spaces(self, limit: int = 20) -> list[Space]:
+        """The first ``limit`` spaces this login can see (one request)."""
+        spaces = self._paged("/wiki/api/v2/spaces", {"limit": limit}, to_space)
+        return list(islice(spaces, limit))
+
     def iter_pages(
         self, space_id: str, *, statuses: Sequence[str] = ("current",)
     ) -> Iterator[PageSummary]:
@@ -185,6 +192,21 @@ class ConfluenceClient:
         body = self._json(response)
         with reading(response):
             return to_page(body, get_str(body, "_links.base"))
+
+    def display_names(self, account_ids: Sequence[str]) -> dict[str, str]:
+        """Display names by account id, ``USERS_PER_LOOKUP`` ids per request (the v1 bulk
+        lookup, which OAuth apps may also call); unknown and private profiles are absent."""
+        names: dict[str, str] = {}
+        for chunk in _chunks(list(dict.fromkeys(account_ids)), USERS_PER_LOOKUP):
+            params = {"accountId": chunk, "limit": USERS_PER_LOOKUP}
+            response = self._send("/wiki/rest/api/user/bulk", params=params)
+            body = self._json(response)
+            with reading(response):
+                for item in get_list(body, "results"):
+                    name = get_opt_str(item, "displayName") or get_opt_str(item, "publicName")
+                    if name:
+                        names[get_str(item, "accountId")] = name
+        return names
 
     def get_labels(self, page_id: str) -> list[str]:
         """Label names of a page; [] when the page is gone (404)."""

@@ -27,6 +27,8 @@ class PageSummary:
     last_modified: str
     author_id: str | None
     url: str
+    editor_id: str | None = None
+    """Who made the current version (``version.authorId``)."""
 
 
 @dataclass(frozen=True, slots=True)

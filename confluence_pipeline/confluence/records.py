@@ -82,6 +82,7 @@ def to_summary(item: dict[str, Any], base: str) -> PageSummary:
         last_modified=get_str(item, "version.createdAt"),
         author_id=get_opt_str(item, "authorId"),
         url=base + get_str(item, "_links.webui"),
+        editor_id=get_opt_str(item, "version.authorId"),
     )
 
 

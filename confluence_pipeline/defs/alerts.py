@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 import dagster as dg
 import httpx
 
+from confluence_pipeline.defs.failures import first_line, step_failure
 from confluence_pipeline.defs.tags import (
     DAGSTER_PARTITION_INDEX_TAG,
     DAGSTER_PARTITION_SPACE_TAG,
@@ -68,30 +69,10 @@ def run_partition(tags: dict[str, str]) -> tuple[str | None, str | None]:
 
 
 def failure_error(context: dg.RunFailureSensorContext) -> str:
-    """``<step>: <what went wrong>`` for the first failed step (a ``dg.Failure`` by its message
-    alone, any other exception as ``Class: message``), else the run's failure message."""
-    for event in context.get_step_failure_events():
-        error = event.step_failure_data.error
-        if error is not None:
-            return f"{event.step_key}: {_describe(error)}"
-    return _first_line(context.failure_event.message or "run failed")
-
-
-class _ErrorInfo(Protocol):  # the fields used of Dagster's SerializableErrorInfo
-    @property
-    def cls_name(self) -> str | None: ...
-    @property
-    def message(self) -> str: ...
-    @property
-    def cause(self) -> _ErrorInfo | None: ...
-
-
-def _describe(error: _ErrorInfo) -> str:
-    while error.cls_name == "DagsterExecutionStepExecutionError" and error.cause is not None:
-        error = error.cause  # the user code's own exception
-    first = _first_line(error.message)  # "<module>.<Class>: <message>"
-    message = first.split(f"{error.cls_name}: ", 1)[-1]
-    return message if error.cls_name == "Failure" else f"{error.cls_name}: {message}"
+    """The first failed step and what went wrong (see :func:`failures.step_failure`), else
+    the run's failure message."""
+    found = step_failure(context.get_step_failure_events())
+    return found or first_line(context.failure_event.message or "run failed")
 
 
 def failure_message(
@@ -112,11 +93,6 @@ def failure_message(
         "error": error,
         "text": f"Confluence sync failed: {where}: {error} ({run_url})",
     }
-
-
-def _first_line(message: str) -> str:
-    stripped = message.strip()
-    return stripped.splitlines()[0] if stripped else "failed"
 
 
 @dg.run_failure_sensor(

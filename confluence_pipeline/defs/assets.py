@@ -180,6 +180,8 @@ def confluence_pages(
             "bodies_fetched": plan.fetched,
             "fetch_failures": plan.fetch_failed,
             "listing_skipped": plan.listing_skipped,
+            "names_looked_up": plan.names_looked_up,
+            "name_lookup_requests": plan.name_requests,
             "duration_s": _seconds(step),
             "changed_pages": _preview(plan.preview, plan.new + plan.changed),
         }
@@ -207,6 +209,7 @@ def markdown_documents(
         metadata={
             "documents_converted": result.converted,
             "conversion_failures": result.failed,
+            "people_shown_as_ids": result.names_missing,
             "first_error": result.errors[0] if result.errors else "",
             "duration_s": _seconds(step),
         }

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from confluence_pipeline.defs.assets import sync_job
+from confluence_pipeline.defs.failures import step_failure
 from confluence_pipeline.defs.partitions import partition_key, register_partitions
 from confluence_pipeline.defs.tags import ALLOW_MASS_DELETE_TAG, FULL_SYNC_TAG, run_tags
 from confluence_pipeline.state import Index
@@ -21,15 +22,6 @@ class LaunchedRun:
     error: str | None
 
 
-def _failure_message(result: dg.ExecuteInProcessResult) -> str:
-    for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data is not None:
-            error = event.step_failure_data.error
-            if error is not None:
-                return f"{event.step_key}: {error.message.strip().splitlines()[0]}"
-    return "run failed"
-
-
 def run_sync(
     instance: dg.DagsterInstance,
     definitions: dg.Definitions,
@@ -39,10 +31,11 @@ def run_sync(
     full: bool = False,
     allow_mass_delete: bool = False,
     on_start: Callable[[str], None] = lambda _space: None,
-    log_level: str = "WARNING",
+    log_level: str = "CRITICAL",
 ) -> list[LaunchedRun]:
-    """Runs the sync job in-process, one run per space, recorded in ``instance`` (the full event
-    log is there; the console only shows events at ``log_level`` and above)."""
+    """Runs the sync job in-process, one run per space, recorded in ``instance``. The full
+    event log is there; the console shows only events at ``log_level`` and above (by default
+    none: a failure comes back as :attr:`LaunchedRun.error`)."""
     register_partitions(instance, [index.name], list(index.spaces))
     job = definitions.resolve_job_def(sync_job.name)
     outcomes = []
@@ -65,7 +58,7 @@ def run_sync(
                 space=space,
                 dagster_run_id=result.run_id,
                 success=result.success,
-                error=None if result.success else _failure_message(result),
+                error=None if result.success else step_failure(result.all_events) or "run failed",
             )
         )
     return outcomes

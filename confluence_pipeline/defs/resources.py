@@ -28,11 +28,8 @@ class StateResource(dg.ConfigurableResource):
     @contextlib.contextmanager
     def open(self) -> Iterator[StateStore]:
         settings = Settings.from_env()
-        store = StateStore.open(settings.database_url, settings.secret_key())
-        try:
+        with StateStore.open(settings.database_url, settings.secret_key()) as store:
             yield store
-        finally:
-            store.close()
 
 
 class ConfluenceResource(dg.ConfigurableResource):

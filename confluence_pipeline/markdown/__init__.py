@@ -1,6 +1,24 @@
 """Confluence storage format to Markdown, and the documents built from it. Pure: no I/O."""
 
-from .converter import StorageConverter, storage_to_markdown
+from .converter import (
+    Conversion,
+    Outcome,
+    StorageConverter,
+    convert_storage,
+    storage_to_markdown,
+)
 from .document import content_hash, render_document
+from .links import mentioned_accounts
+from .storage import ParsedAs
 
-__all__ = ["StorageConverter", "content_hash", "render_document", "storage_to_markdown"]
+__all__ = [
+    "Conversion",
+    "Outcome",
+    "ParsedAs",
+    "StorageConverter",
+    "content_hash",
+    "convert_storage",
+    "mentioned_accounts",
+    "render_document",
+    "storage_to_markdown",
+]

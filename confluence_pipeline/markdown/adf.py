@@ -6,34 +6,22 @@ HTML fallback beside it. The ADF node is read when understood, the fallback othe
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from lxml import etree
 
 from .macros import labelled_quote, panel_label
+from .protocol import Converter
 from .storage import attr, child, tag_name
-from .text import Ctx, collapse_ws
-
-if TYPE_CHECKING:
-    from .converter import StorageConverter
+from .text import Ctx, as_block, collapse_ws
 
 
-def _block(text: str, ctx: Ctx) -> str:
-    if not text:
-        return ""
-    if "_inline" in ctx:
-        return " " + collapse_ws(text) + " "
-    return "\n\n" + text + "\n\n"
-
-
-def render_adf_extension(conv: StorageConverter, el: etree._Element, ctx: Ctx) -> str:
+def render_adf_extension(conv: Converter, el: etree._Element, ctx: Ctx) -> str:
     """An editor extension: its ADF node when understood, else its HTML fallback."""
     node = child(el, "ac:adf-node")
     if node is not None:
         out = render_adf_node(conv, node, ctx)
         if out.strip():
             return out
-    return _block(conv.block_body(child(el, "ac:adf-fallback"), ctx), ctx)
+    return as_block(conv.block_body(child(el, "ac:adf-fallback"), ctx), ctx)
 
 
 def _adf_attributes(node: etree._Element) -> dict[str, str]:
@@ -44,7 +32,7 @@ def _adf_attributes(node: etree._Element) -> dict[str, str]:
     }
 
 
-def render_adf_node(conv: StorageConverter, node: etree._Element, ctx: Ctx) -> str:
+def render_adf_node(conv: Converter, node: etree._Element, ctx: Ctx) -> str:
     kind = attr(node, "type").strip().lower()
     content = child(node, "ac:adf-content")
     if kind == "panel":
@@ -53,12 +41,12 @@ def render_adf_node(conv: StorageConverter, node: etree._Element, ctx: Ctx) -> s
         return labelled_quote(conv, label, "", body, ctx, mark)
     if kind == "decision-list":
         items = [_decision(conv, item, ctx) for item in _decision_items(node)]
-        return _block("\n".join(item for item in items if item), ctx)
+        return as_block("\n".join(item for item in items if item), ctx)
     if kind == "decision-item":
-        return _block(_decision(conv, node, ctx), ctx)
+        return as_block(_decision(conv, node, ctx), ctx)
     parts = [conv.block_body(content, ctx)] if content is not None else []
     parts += [render_adf_node(conv, kid, ctx) for kid in node if tag_name(kid.tag) == "ac:adf-node"]
-    return _block("\n\n".join(part.strip() for part in parts if part.strip()), ctx)
+    return as_block("\n\n".join(part.strip() for part in parts if part.strip()), ctx)
 
 
 def _decision_items(node: etree._Element) -> list[etree._Element]:
@@ -69,7 +57,7 @@ def _decision_items(node: etree._Element) -> list[etree._Element]:
     ]
 
 
-def _decision(conv: StorageConverter, item: etree._Element, ctx: Ctx) -> str:
+def _decision(conv: Converter, item: etree._Element, ctx: Ctx) -> str:
     state = _adf_attributes(item).get("state", "").upper()
     text = collapse_ws(conv.block_body(child(item, "ac:adf-content"), ctx))
     label = "Decision" if state in ("DECIDED", "") else "Decision (undecided)"

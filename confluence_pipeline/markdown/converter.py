@@ -4,25 +4,31 @@ markdownify's own walker runs over a BeautifulSoup tree; this subclass keeps its
 callbacks (``convert_p``, ``convert_hN``, ``convert_strong``, ``convert_code``, ...) and its
 ``parent_tags`` conventions (``_inline``, ``_noformat``) but feeds them from one lxml parse.
 Tags whose handling needs more than their converted text (lists, tables, macros, links) have a
-``render_<tag>`` method that walks the element itself. Code blocks are replaced by placeholders
-while the page is assembled so that whitespace tidying never touches them.
+handler in the registry of :mod:`.handlers`, which walks the element itself through the
+:class:`~.protocol.Converter` protocol this class implements. Code blocks are replaced by
+placeholders while the page is assembled so that whitespace tidying never touches them.
 """
 
 from __future__ import annotations
 
+import enum
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from lxml import etree
 
-from . import adf, links, lists, macros, tables
 from .elements import HtmlElements
-from .storage import TAG_NAMES, fallback_text, parse_storage, raw_text, tag_name
-from .text import EMPTY, CodeBlock, Ctx, collapse_blank_lines, finish, quote, token, words
+from .handlers import HANDLERS
+from .macros import is_block_macro
+from .protocol import TagHandler
+from .storage import TAG_NAMES, ParsedAs, fallback_text, parse_storage, tag_name
+from .text import EMPTY, CodeBlock, Ctx, collapse_blank_lines, finish, token, words
 
-Handler = Callable[[etree._Element, Ctx], str]
+Handler = Callable[[etree._Element, Ctx], str]  # a tag's handler, bound to the converter
 
 _WS_RE = re.compile(r"\s+")
 _UNTIDY_RE = re.compile(r"[^\S ]|  ")  # whitespace other than single spaces
@@ -30,7 +36,6 @@ _MACROS = frozenset({"ac:structured-macro", "ac:macro"})
 _MAX_CACHED_NAMES = 2048
 _MAX_QUOTE_DEPTH = 8
 _ESCAPE_RE = re.compile(r"\*(?!\s)|(?<!\s)\*|(?<![^\W_])_|_(?![^\W_])")
-_MANGLE_RE = re.compile(r"[\[\]:.#-]")
 
 # Elements around which whitespace is insignificant (markdownify's block elements, plus ours).
 BLOCK = words(
@@ -58,52 +63,93 @@ _CHILD_MARKERS: dict[str, frozenset[str]] = {
 }
 
 
-class StorageConverter(HtmlElements):
-    """Converts one storage-format page at a time (an instance is not thread-safe)."""
+class Outcome(enum.Enum):
+    """The path a page took through conversion."""
 
-    def __init__(self, **options: Any) -> None:
+    EMPTY = "empty"  # no markup to convert
+    CONVERTED = "converted"  # its tree was walked (``Conversion.parsed_as`` says which tree)
+    TOO_DEEP = "too-deep"  # its tree was too deep to walk: the page's plain text instead
+    CRASHED = "crashed"  # the converter raised (a bug): the page's plain text instead
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """A page's Markdown and the path it took there."""
+
+    markdown: str
+    outcome: Outcome
+    parsed_as: ParsedAs | None = None  # how the markup was read, when it was converted
+    error: Exception | None = None  # what the converter raised (TOO_DEEP, CRASHED)
+
+
+class StorageConverter(HtmlElements):
+    """Converts one storage-format page at a time (an instance is not thread-safe).
+
+    ``handlers``: the tag → handler registry to consult (default: :data:`.handlers.HANDLERS`).
+    """
+
+    def __init__(self, handlers: Mapping[str, TagHandler] = HANDLERS, **options: Any) -> None:
         super().__init__(**options)
-        self.code_blocks: list[CodeBlock] = []
-        self.tables_rendered = 0
-        self.quote_depth = 0
-        self._handlers: dict[str, Handler] = {}
+        self._registry = handlers
+        self._code_blocks: list[CodeBlock] = []
+        self._tables_rendered = 0
+        self._quote_depth = 0
+        self._people: Mapping[str, str] = {}
+        self._bound: dict[str, Handler] = {}  # by tag name, cached
         self._ctx_cache: dict[tuple[Ctx, frozenset[str]], Ctx] = {}
 
     # -- entry points -------------------------------------------------------------------------
 
     def convert(self, html: str) -> str:
-        return self.convert_tree(parse_storage(html))
+        return self.convert_tree(parse_storage(html).root)
+
+    def convert_page(self, storage: str, people: Mapping[str, str] | None = None) -> Conversion:
+        """The Markdown of :func:`storage_to_markdown`, and the path the page took; never
+        raises."""
+        self._people = people or {}
+        if isinstance(storage, bytes):
+            storage = storage.decode("utf-8", "replace")
+        if not isinstance(storage, str) or not storage.strip():
+            return Conversion("", Outcome.EMPTY)
+        try:
+            parsed = parse_storage(storage)
+            return Conversion(self.convert_tree(parsed.root), Outcome.CONVERTED, parsed.parsed_as)
+        except RecursionError as error:
+            return Conversion(fallback_text(storage), Outcome.TOO_DEEP, error=error)
+        except Exception as error:  # degrade to the page's text, never fail a load
+            return Conversion(fallback_text(storage), Outcome.CRASHED, error=error)
 
     def convert_tree(self, root: etree._Element) -> str:
-        self.code_blocks = []
-        self.tables_rendered = 0
-        self.quote_depth = 0
+        self._code_blocks = []
+        self._tables_rendered = 0
+        self._quote_depth = 0
         body = self.process_children(root, EMPTY, True)
-        return finish(body, self.code_blocks)
+        return finish(body, self._code_blocks)
+
+    def person(self, account_id: str) -> str | None:
+        return self._people.get(account_id)
 
     # -- walking ------------------------------------------------------------------------------
 
-    def process_tag(self, node: etree._Element, parent_tags: Ctx | None = None) -> str:
-        name = tag_name(node.tag)
-        handler = self._handlers.get(name)
+    def process_tag(self, el: etree._Element, ctx: Ctx) -> str:
+        name = tag_name(el.tag)
+        handler = self._bound.get(name)
         if handler is None:
             handler = self._resolve(name)
-        return handler(node, parent_tags or EMPTY)
+        return handler(el, ctx)
 
     def _resolve(self, name: str) -> Handler:
-        mangled = _MANGLE_RE.sub("_", name)
-        render = getattr(self, "render_" + mangled, None)
         if name in SKIP:
             handler: Handler = _skip
-        elif render is not None:
-            handler = render
+        elif name in self._registry:
+            handler = partial(self._registry[name], self)
         else:
             convert_fn = self.get_conv_fn_cached(name)  # type: ignore[attr-defined]
             handler = self._generic(name, convert_fn)
-        if len(self._handlers) >= _MAX_CACHED_NAMES:  # junk pages invent tag names: stay bounded
-            self._handlers.clear()
+        if len(self._bound) >= _MAX_CACHED_NAMES:  # junk pages invent tag names: stay bounded
+            self._bound.clear()
             self.convert_fn_cache.clear()  # type: ignore[attr-defined]
-        self._handlers[name] = handler
+        self._bound[name] = handler
         return handler
 
     def _generic(self, name: str, convert_fn: Callable[..., str] | None) -> Handler:
@@ -131,7 +177,7 @@ class StorageConverter(HtmlElements):
         if name in BLOCK:
             return True
         if name in _MACROS:
-            return macros.is_block_macro(el)
+            return is_block_macro(el)
         return False
 
     def process_children(self, el: etree._Element, ctx: Ctx, block: bool) -> str:
@@ -145,14 +191,14 @@ class StorageConverter(HtmlElements):
             return self.process_text(text, ctx, block, block) if text else ""
         kids = list(el)
         names = [TAG_NAMES.get(kid.tag) or tag_name(kid.tag) for kid in kids]
-        handlers = self._handlers
+        bound = self._bound
         out: list[str] = []
         if text:
             out.append(self.process_text(text, ctx, block, self.is_block(kids[0], names[0])))
         last = len(kids) - 1
         for i, kid in enumerate(kids):
             name = names[i]
-            handler = handlers.get(name) or self._resolve(name)
+            handler = bound.get(name) or self._resolve(name)
             converted = handler(kid, ctx)
             if converted:
                 out.append(converted)
@@ -162,7 +208,7 @@ class StorageConverter(HtmlElements):
                 out.append(self.process_text(tail, ctx, self.is_block(kid, name), after))
         return "".join(out)
 
-    def process_text(  # type: ignore[override]
+    def process_text(
         self, text: str, ctx: Ctx, strip_left: bool = False, strip_right: bool = False
     ) -> str:
         if text.isspace():
@@ -190,84 +236,35 @@ class StorageConverter(HtmlElements):
 
     def add_code(self, code: str, language: str = "") -> str:
         """A placeholder for a fenced code block, restored after the page is assembled."""
-        self.code_blocks.append(CodeBlock(code, language))
-        return token(len(self.code_blocks) - 1)
+        self._code_blocks.append(CodeBlock(code, language))
+        return token(len(self._code_blocks) - 1)
+
+    def code_block(self, index: int) -> CodeBlock:
+        return self._code_blocks[index]
+
+    def count_table(self) -> None:
+        self._tables_rendered += 1
+
+    @property
+    def tables_rendered(self) -> int:
+        return self._tables_rendered
 
     def quoted_body(self, el: etree._Element | None, ctx: Ctx) -> tuple[str, bool]:
         """``block_body`` of a quote's content, and whether to mark it with ``>``: quotes
         nested deeper than ``_MAX_QUOTE_DEPTH`` stay unmarked, or every line of a deep page
         would carry hundreds of ``>``."""
-        self.quote_depth += 1
+        self._quote_depth += 1
         try:
             body = self.block_body(el, ctx)
         finally:
-            self.quote_depth -= 1
-        return body, self.quote_depth < _MAX_QUOTE_DEPTH
-
-    def render_blockquote(self, el: etree._Element, ctx: Ctx) -> str:
-        body, mark = self.quoted_body(el, ctx)
-        if not body:
-            return ""
-        if "_inline" in ctx:
-            return " " + body + " "
-        return "\n\n" + (quote(body) if mark else body) + "\n\n"
+            self._quote_depth -= 1
+        return body, self._quote_depth < _MAX_QUOTE_DEPTH
 
     def block_body(self, el: etree._Element | None, ctx: Ctx) -> str:
         """Converted content of a body element, stripped, blank lines collapsed."""
         if el is None:
             return ""
         return collapse_blank_lines(self.process_children(el, ctx, True).strip())
-
-    # -- elements converted by the helper modules ------------------------------------------
-
-    def render_ul(self, el: etree._Element, ctx: Ctx) -> str:
-        return lists.render_list(self, el, ctx, ordered=False)
-
-    def render_ol(self, el: etree._Element, ctx: Ctx) -> str:
-        return lists.render_list(self, el, ctx, ordered=True)
-
-    def render_li(self, el: etree._Element, ctx: Ctx) -> str:
-        return lists.render_list(self, el, ctx, ordered=False, items=[el])
-
-    def render_table(self, el: etree._Element, ctx: Ctx) -> str:
-        return tables.render_table(self, el, ctx)
-
-    render_tr = render_thead = render_tbody = render_tfoot = render_table
-
-    def render_ac_structured_macro(self, el: etree._Element, ctx: Ctx) -> str:
-        return macros.render_macro(self, el, ctx)
-
-    render_ac_macro = render_ac_structured_macro
-
-    def render_ac_adf_extension(self, el: etree._Element, ctx: Ctx) -> str:
-        return adf.render_adf_extension(self, el, ctx)
-
-    def render_ac_adf_node(self, el: etree._Element, ctx: Ctx) -> str:
-        return adf.render_adf_node(self, el, ctx)
-
-    def render_ac_plain_text_body(self, el: etree._Element, ctx: Ctx) -> str:
-        return macros.render_plain_body(self, el, ctx, "")
-
-    def render_ac_task_list(self, el: etree._Element, ctx: Ctx) -> str:
-        return lists.render_task_list(self, el, ctx)
-
-    def render_ac_task(self, el: etree._Element, ctx: Ctx) -> str:
-        return lists.render_task_list(self, el, ctx, tasks=[el])
-
-    def render_ac_link(self, el: etree._Element, ctx: Ctx) -> str:
-        return links.render_link(self, el, ctx)
-
-    def render_ac_image(self, el: etree._Element, ctx: Ctx) -> str:
-        return links.render_image(self, el, ctx)
-
-    def render_ac_emoticon(self, el: etree._Element, ctx: Ctx) -> str:
-        return links.render_emoticon(self, el, ctx)
-
-    def render_ac_plain_text_link_body(self, el: etree._Element, ctx: Ctx) -> str:
-        return self.plain(raw_text(el), ctx)
-
-    def render_ri_user(self, el: etree._Element, ctx: Ctx) -> str:
-        return links.mention(self, el, "", ctx)
 
 
 def _skip(el: etree._Element, ctx: Ctx) -> str:
@@ -284,20 +281,21 @@ def _converter() -> StorageConverter:
     return converter
 
 
-def storage_to_markdown(storage: str) -> str:
-    """Markdown for one page's storage-format body; never raises.
+def convert_storage(storage: str, people: Mapping[str, str] | None = None) -> Conversion:
+    """:func:`storage_to_markdown`, and the path the page took (``Conversion.outcome``)."""
+    conversion = _converter().convert_page(storage, people)
+    if conversion.error is not None:  # the next page starts on a fresh converter
+        _local.converter = None
+    return conversion
+
+
+def storage_to_markdown(storage: str, people: Mapping[str, str] | None = None) -> str:
+    """Markdown for one page's storage-format body; never raises. ``people`` maps account ids
+    to display names, so mentions read ``@Display Name``; others read ``@user(<id>)``.
 
     Macros keep their meaningful content (code, panels, expands, status text, excerpts) and
     never leak their parameters; tables become GFM tables, or one list item per row when a
     cell holds content a GFM cell cannot. Malformed markup is converted on a best-effort basis;
     input no parser can read (or nesting too deep to walk) falls back to its plain text.
     """
-    if isinstance(storage, bytes):
-        storage = storage.decode("utf-8", "replace")
-    if not isinstance(storage, str) or not storage.strip():
-        return ""
-    try:
-        return _converter().convert(storage)
-    except Exception:  # RecursionError included: degrade to the page's text, never fail a load
-        _local.converter = None
-        return fallback_text(storage)
+    return convert_storage(storage, people).markdown

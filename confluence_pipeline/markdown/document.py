@@ -23,6 +23,7 @@ def render_document(
     breadcrumb: Sequence[str] = (),
     labels: Sequence[str] = (),
     author: str | None = None,
+    editor: str | None = None,
     last_modified: str | None = None,
 ) -> str:
     """``# <title>``, a metadata list an answer can cite, then ``body_markdown``.
@@ -50,6 +51,8 @@ def render_document(
         meta.append("- Labels: " + ", ".join(tags))
     if _line(author):
         meta.append(f"- Author: {_line(author)}")
+    if _line(editor) and _line(editor) != _line(author):
+        meta.append(f"- Last edited by: {_line(editor)}")
     if _line(last_modified):
         meta.append(f"- Last modified: {_line(last_modified)}")
     parts = [f"# {heading}", "\n".join(meta)]

@@ -1,8 +1,9 @@
-"""How each HTML and Confluence element converts, as markdownify ``convert_*`` callbacks.
+"""How HTML and Confluence elements convert: markdownify ``convert_*`` callbacks, and the
+handlers of the HTML elements that walk their content themselves.
 
 ``convert_<tag>(el, text, parent_tags)`` receives the element's converted children, as in
-markdownify; ``render_<tag>(el, parent_tags)`` walks the element itself (lists, tables, macros,
-links), for elements whose Markdown is more than their children's text.
+markdownify. A handler (``render_pre(conv, el, ctx)``, registered in :mod:`.handlers`) reads
+the element itself, for elements whose Markdown is more than their children's text.
 """
 
 from __future__ import annotations
@@ -12,14 +13,9 @@ import re
 from lxml import etree
 from markdownify import ATX, MarkdownConverter, chomp  # type: ignore[attr-defined]
 
+from .protocol import Converter
 from .storage import attr, raw_text
-from .text import (
-    EMPTY,
-    Ctx,
-    escape_brackets,
-    inline_code,
-    link_destination,
-)
+from .text import EMPTY, Ctx, escape_brackets, inline_code, link_destination, quote
 
 _WS_RE = re.compile(r"\s+")
 _DEST_UNSAFE_RE = re.compile(r"[\s()<>]")
@@ -28,17 +24,10 @@ _DEST_UNSAFE_RE = re.compile(r"[\s()<>]")
 class HtmlElements(MarkdownConverter):
     """Element conversions; the walking lives in :class:`~.converter.StorageConverter`."""
 
-    # Provided by the walker.
-    def process_children(self, el: etree._Element, ctx: Ctx, block: bool) -> str:
+    def plain(self, text: str, ctx: Ctx = EMPTY) -> str:  # provided by the walker
         raise NotImplementedError
 
-    def plain(self, text: str, ctx: Ctx = EMPTY) -> str:
-        raise NotImplementedError
-
-    def add_code(self, code: str, language: str = "") -> str:
-        raise NotImplementedError
-
-    class Options(MarkdownConverter.DefaultOptions):  # type: ignore[name-defined]
+    class Options(MarkdownConverter.DefaultOptions):  # type: ignore[name-defined,misc]
         heading_style = ATX
         bullets = "-"
         strip_document = None
@@ -46,9 +35,12 @@ class HtmlElements(MarkdownConverter):
     def convert_hN(self, n: int, el: etree._Element, text: str, parent_tags: Ctx) -> str:
         if not text.strip():
             return ""
-        return super().convert_hN(n, el, text, parent_tags)  # type: ignore[misc]
+        heading: str = super().convert_hN(n, el, text, parent_tags)  # type: ignore[misc]
+        return heading
 
     def convert_a(self, el: etree._Element, text: str, parent_tags: Ctx) -> str:
+        prefix: str
+        suffix: str
         prefix, suffix, text = chomp(text)
         href = (el.get("href") or "").strip()
         if "_noformat" in parent_tags or not href or (href.startswith("#") and text):
@@ -81,7 +73,8 @@ class HtmlElements(MarkdownConverter):
     def convert_span(self, el: etree._Element, text: str, parent_tags: Ctx) -> str:
         style = el.get("style")
         if style and "line-through" in style:  # the editor's strikethrough
-            return self.convert_del(el, text, parent_tags)  # type: ignore[attr-defined]
+            struck: str = self.convert_del(el, text, parent_tags)  # type: ignore[attr-defined]
+            return struck
         return text
 
     # Cells and rows outside a table (tag soup): a cell is a block, rows make a table.
@@ -91,25 +84,37 @@ class HtmlElements(MarkdownConverter):
         text = text.strip()
         return f"\n\n**{text}**\n\n" if text else ""
 
-    def render_pre(self, el: etree._Element, ctx: Ctx) -> str:
-        code = raw_text(el)
-        if not code.strip():
-            return ""
-        language = attr(el, "data-language") or _class_language(el.get("class") or "")
-        if not language and len(el) and el[0].tag == "code":
-            language = _class_language(el[0].get("class") or "")
-        if "_inline" in ctx:
-            return inline_code(_WS_RE.sub(" ", code).strip())
-        return "\n\n" + self.add_code(code.strip("\n"), language) + "\n\n"
 
-    def render_time(self, el: etree._Element, ctx: Ctx) -> str:
-        text = self.process_children(el, ctx, False).strip()
-        return text or self.plain(el.get("datetime") or "", ctx)
+def render_pre(conv: Converter, el: etree._Element, ctx: Ctx) -> str:
+    code = raw_text(el)
+    if not code.strip():
+        return ""
+    language = attr(el, "data-language") or _class_language(el.get("class") or "")
+    if not language and len(el) and el[0].tag == "code":
+        language = _class_language(el[0].get("class") or "")
+    if "_inline" in ctx:
+        return inline_code(_WS_RE.sub(" ", code).strip())
+    return "\n\n" + conv.add_code(code.strip("\n"), language) + "\n\n"
 
-    def render_input(self, el: etree._Element, ctx: Ctx) -> str:
-        if (el.get("type") or "").lower() != "checkbox":
-            return ""
-        return "[x] " if el.get("checked") is not None else "[ ] "
+
+def render_time(conv: Converter, el: etree._Element, ctx: Ctx) -> str:
+    text = conv.process_children(el, ctx, False).strip()
+    return text or conv.plain(el.get("datetime") or "", ctx)
+
+
+def render_input(conv: Converter, el: etree._Element, ctx: Ctx) -> str:
+    if (el.get("type") or "").lower() != "checkbox":
+        return ""
+    return "[x] " if el.get("checked") is not None else "[ ] "
+
+
+def render_blockquote(conv: Converter, el: etree._Element, ctx: Ctx) -> str:
+    body, mark = conv.quoted_body(el, ctx)
+    if not body:
+        return ""
+    if "_inline" in ctx:
+        return " " + body + " "
+    return "\n\n" + (quote(body) if mark else body) + "\n\n"
 
 
 def _class_language(classes: str) -> str:

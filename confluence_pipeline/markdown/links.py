@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
 
 from lxml import etree
 
+from .protocol import Converter
 from .storage import attr, raw_text, tag_name
 from .text import Ctx, escape_brackets, link_destination
-
-if TYPE_CHECKING:
-    from .converter import StorageConverter
 
 # Confluence's built-in emoticons (ac:name) and the emoji they display as.
 EMOTICONS = {
@@ -40,9 +38,7 @@ EMOTICONS = {
 }
 
 
-def _link_parts(
-    conv: StorageConverter, el: etree._Element, ctx: Ctx
-) -> tuple[etree._Element | None, str]:
+def _link_parts(conv: Converter, el: etree._Element, ctx: Ctx) -> tuple[etree._Element | None, str]:
     resource = None
     body = ""
     for kid in el:
@@ -57,7 +53,7 @@ def _link_parts(
     return resource, body
 
 
-def render_link(conv: StorageConverter, el: etree._Element, ctx: Ctx) -> str:
+def render_link(conv: Converter, el: etree._Element, ctx: Ctx) -> str:
     """Page links read as their text (or the page title); attachments and URLs stay links."""
     resource, body = _link_parts(conv, el, ctx)
     anchor = attr(el, "ac:anchor").strip()
@@ -80,17 +76,39 @@ def render_link(conv: StorageConverter, el: etree._Element, ctx: Ctx) -> str:
     return body
 
 
-def mention(conv: StorageConverter, user: etree._Element, body: str, ctx: Ctx) -> str:
-    """``@Display Name`` when the link names the user, else ``@user(<account id>)``."""
+def mention(conv: Converter, user: etree._Element, body: str, ctx: Ctx) -> str:
+    """``@Display Name`` when the link or the conversion's caller names the user, else
+    ``@user(<account id>)``."""
     if body:
         return body if body.startswith("@") else "@" + body
     ident = (
         attr(user, "ri:account-id") or attr(user, "ri:userkey") or attr(user, "ri:username")
     ).strip()
+    name = conv.person(ident) if ident else None
+    if name:
+        return "@" + conv.plain(name, ctx)
     return f"@user({ident})" if ident else "@user"
 
 
-def attachment_link(conv: StorageConverter, resource: etree._Element, body: str, ctx: Ctx) -> str:
+_ACCOUNT_ID = re.compile(r"""ri:account-id\s*=\s*["']([^"']+)["']""")
+
+
+def mentioned_accounts(storage: str) -> list[str]:
+    """Account ids of the users a storage-format body mentions, in order, once each."""
+    return list(dict.fromkeys(match.group(1).strip() for match in _ACCOUNT_ID.finditer(storage)))
+
+
+def render_user(conv: Converter, el: etree._Element, ctx: Ctx) -> str:
+    """An ``ri:user`` outside any link."""
+    return mention(conv, el, "", ctx)
+
+
+def render_plain_link_body(conv: Converter, el: etree._Element, ctx: Ctx) -> str:
+    """An ``ac:plain-text-link-body`` outside any link: its text."""
+    return conv.plain(raw_text(el), ctx)
+
+
+def attachment_link(conv: Converter, resource: etree._Element, body: str, ctx: Ctx) -> str:
     filename = attr(resource, "ri:filename").strip()
     if not filename:
         return body
@@ -100,7 +118,7 @@ def attachment_link(conv: StorageConverter, resource: etree._Element, body: str,
     return f"[{escape_brackets(text)}]({link_destination(filename)})"
 
 
-def url_link(conv: StorageConverter, url: str, body: str, ctx: Ctx) -> str:
+def url_link(conv: Converter, url: str, body: str, ctx: Ctx) -> str:
     if not url or "_noformat" in ctx:
         return body or url
     if not body or body == url:
@@ -108,7 +126,7 @@ def url_link(conv: StorageConverter, url: str, body: str, ctx: Ctx) -> str:
     return f"[{escape_brackets(body)}]({link_destination(url)})"
 
 
-def render_image(conv: StorageConverter, el: etree._Element, ctx: Ctx) -> str:
+def render_image(conv: Converter, el: etree._Element, ctx: Ctx) -> str:
     """``![alt or file name](file name)`` for attachments, ``![alt](url)`` for URL images."""
     alt = attr(el, "ac:alt") or attr(el, "ac:title")
     src = ""
@@ -132,7 +150,7 @@ def render_image(conv: StorageConverter, el: etree._Element, ctx: Ctx) -> str:
     return image
 
 
-def render_emoticon(conv: StorageConverter, el: etree._Element, ctx: Ctx) -> str:
+def render_emoticon(conv: Converter, el: etree._Element, ctx: Ctx) -> str:
     fallback = attr(el, "ac:emoji-fallback").strip()
     if fallback and not (fallback.startswith(":") and fallback.endswith(":")):
         return fallback

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from lxml import etree
 
+from .protocol import Converter
 from .storage import child, raw_text, tag_name
 from .text import Ctx, collapse_blank_lines, collapse_ws, indent_all, indent_rest
-
-if TYPE_CHECKING:
-    from .converter import StorageConverter
 
 # A blank line before a nested list inside an item: keep the item tight.
 _GAP_BEFORE_LIST_RE = re.compile(r"\n\n+(?=[ ]*(?:[-*+]|\d{1,9}[.)]) )")
@@ -19,7 +16,7 @@ _MARKER_RE = re.compile(r"(?:[-*+]|\d{1,9}[.)]) ")
 _LIST_TAGS = frozenset({"ul", "ol"})
 
 
-def _item_body(conv: StorageConverter, el: etree._Element, ctx: Ctx) -> str:
+def _item_body(conv: Converter, el: etree._Element, ctx: Ctx) -> str:
     body = collapse_blank_lines(conv.process_children(el, ctx, True).strip())
     if "\n\n" in body:
         body = _GAP_BEFORE_LIST_RE.sub("\n", body)
@@ -54,7 +51,7 @@ def _attach(items: list[str], nested: str, ctx: Ctx) -> None:
 
 
 def render_list(
-    conv: StorageConverter,
+    conv: Converter,
     el: etree._Element,
     ctx: Ctx,
     ordered: bool,
@@ -84,6 +81,19 @@ def render_list(
     return _finish(out, ctx)
 
 
+def render_bulleted(conv: Converter, el: etree._Element, ctx: Ctx) -> str:
+    return render_list(conv, el, ctx, ordered=False)
+
+
+def render_numbered(conv: Converter, el: etree._Element, ctx: Ctx) -> str:
+    return render_list(conv, el, ctx, ordered=True)
+
+
+def render_loose_item(conv: Converter, el: etree._Element, ctx: Ctx) -> str:
+    """An ``<li>`` outside any list: a list of one item."""
+    return render_list(conv, el, ctx, ordered=False, items=[el])
+
+
 def _task_status(task: etree._Element) -> str:
     status = child(task, "ac:task-status")
     done = status is not None and raw_text(status).strip().lower() in ("complete", "completed")
@@ -94,7 +104,7 @@ _TASK_META = frozenset({"ac:task-id", "ac:task-uuid", "ac:task-status"})
 _NESTED_TASKS = frozenset({"ac:task-list", "ul", "ol"})
 
 
-def _task_item(conv: StorageConverter, task: etree._Element, ctx: Ctx) -> str:
+def _task_item(conv: Converter, task: etree._Element, ctx: Ctx) -> str:
     parts: list[str] = [conv.plain(task.text, ctx)] if task.text else []
     nested: list[str] = []
     for kid in task:
@@ -117,7 +127,7 @@ def _task_item(conv: StorageConverter, task: etree._Element, ctx: Ctx) -> str:
 
 
 def render_task_list(
-    conv: StorageConverter,
+    conv: Converter,
     el: etree._Element,
     ctx: Ctx,
     tasks: list[etree._Element] | None = None,
@@ -139,3 +149,8 @@ def render_task_list(
         if tasks is None and kid.tail and not kid.tail.isspace():
             out.append("- " + conv.plain(kid.tail, ctx))
     return _finish(out, ctx)
+
+
+def render_loose_task(conv: Converter, el: etree._Element, ctx: Ctx) -> str:
+    """An ``ac:task`` outside any task list: a task list of one task."""
+    return render_task_list(conv, el, ctx, tasks=[el])

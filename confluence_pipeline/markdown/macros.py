@@ -8,15 +8,13 @@ and their plain-text body (as a code block).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from lxml import etree
 
+from .links import attachment_link
+from .protocol import Converter
 from .storage import attr, child, raw_text, tag_name
-from .text import Ctx, collapse_ws, inline_code, normalize_language, quote, words
-
-if TYPE_CHECKING:
-    from .converter import StorageConverter
+from .text import Ctx, as_block, collapse_ws, inline_code, normalize_language, quote, words
 
 _PANEL_LABELS = {
     "info": "Info",
@@ -107,7 +105,7 @@ def param_text(found: dict[str, etree._Element], *names: str) -> str:
     return ""
 
 
-def render_macro(conv: StorageConverter, el: etree._Element, ctx: Ctx) -> str:
+def render_macro(conv: Converter, el: etree._Element, ctx: Ctx) -> str:
     name = macro_name(el)
     if name in _DROPPED:
         return ""
@@ -119,15 +117,7 @@ def render_macro(conv: StorageConverter, el: etree._Element, ctx: Ctx) -> str:
     return _unknown(conv, el, ctx, name)
 
 
-def _block(text: str, ctx: Ctx) -> str:
-    if not text:
-        return ""
-    if "_inline" in ctx:
-        return " " + collapse_ws(text) + " "
-    return "\n\n" + text + "\n\n"
-
-
-def _code(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+def _code(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
     found = params(el)
     body = child(el, "ac:plain-text-body")
     if body is None:
@@ -138,13 +128,13 @@ def _code(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> st
     if "_inline" in ctx:
         return " " + inline_code(collapse_ws(code)) + " "
     if not code.strip():
-        return _block(f"**{conv.plain(title)}**", ctx) if title else ""
+        return as_block(f"**{conv.plain(title)}**", ctx) if title else ""
     placeholder = conv.add_code(code, language)
     head = f"**{conv.plain(title)}**\n\n" if title else ""
     return "\n\n" + head + placeholder + "\n\n"
 
 
-def render_plain_body(conv: StorageConverter, el: etree._Element, ctx: Ctx, language: str) -> str:
+def render_plain_body(conv: Converter, el: etree._Element, ctx: Ctx, language: str) -> str:
     code = raw_text(el)
     if not code.strip():
         return ""
@@ -153,12 +143,17 @@ def render_plain_body(conv: StorageConverter, el: etree._Element, ctx: Ctx, lang
     return "\n\n" + conv.add_code(code, language) + "\n\n"
 
 
+def render_loose_plain_body(conv: Converter, el: etree._Element, ctx: Ctx) -> str:
+    """An ``ac:plain-text-body`` outside any macro: a code block without a language."""
+    return render_plain_body(conv, el, ctx, "")
+
+
 def panel_label(kind: str) -> str:
     """The label a panel of this kind (macro name or ADF panel type) shows, ``""`` if none."""
     return _PANEL_LABELS.get(kind.strip().lower(), "")
 
 
-def _panel(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+def _panel(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
     found = params(el)
     body, mark = conv.quoted_body(child(el, "ac:rich-text-body"), ctx)
     label = _PANEL_LABELS.get(name, "")
@@ -166,7 +161,7 @@ def _panel(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> s
 
 
 def labelled_quote(
-    conv: StorageConverter, label: str, title: str, body: str, ctx: Ctx, mark: bool = True
+    conv: Converter, label: str, title: str, body: str, ctx: Ctx, mark: bool = True
 ) -> str:
     """A blockquote whose first line names the panel: ``> **Warning:** ...`` (``mark``:
     whether to prefix the lines with ``>``)."""
@@ -199,42 +194,40 @@ def _starts_with_text(body: str) -> bool:
     return not _BLOCK_START_RE.match(body)
 
 
-def _expand(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+def _expand(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
     title = conv.plain(param_text(params(el), "title", ""))
     body = conv.block_body(child(el, "ac:rich-text-body"), ctx)
     if title and body:
-        return _block(f"**{title}**\n\n{body}", ctx)
-    return _block(body or (f"**{title}**" if title else ""), ctx)
+        return as_block(f"**{title}**\n\n{body}", ctx)
+    return as_block(body or (f"**{title}**" if title else ""), ctx)
 
 
-def _status(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+def _status(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
     title = param_text(params(el), "title")
     return f"[{conv.plain(title, ctx)}]" if title else ""
 
 
-def _rich_body(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+def _rich_body(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
     body = child(el, "ac:rich-text-body")
     if body is None:
         return ""
     if is_block_macro(el):
-        return _block(conv.block_body(body, ctx), ctx)
+        return as_block(conv.block_body(body, ctx), ctx)
     return conv.process_children(body, ctx, False)
 
 
-def _include(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+def _include(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
     for param in params(el).values():
         for node in param.iter():
             if tag_name(node.tag) in ("ri:page", "ri:blog-post"):
                 title = attr(node, "ri:content-title").strip()
                 if title:
                     kind = "Excerpt" if name == "excerpt-include" else "Content"
-                    return _block(f"*{kind} included from page: {conv.plain(title)}*", ctx)
+                    return as_block(f"*{kind} included from page: {conv.plain(title)}*", ctx)
     return ""
 
 
-def _file(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
-    from .links import attachment_link
-
+def _file(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
     for param in params(el).values():
         for node in param.iter():
             if tag_name(node.tag) == "ri:attachment":
@@ -242,25 +235,25 @@ def _file(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> st
     return ""
 
 
-def _math_inline(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+def _math_inline(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
     body = param_text(params(el), "body")
     return f"${body}$" if body else ""
 
 
-def _markdown(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+def _markdown(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
     body = child(el, "ac:plain-text-body")
     text = raw_text(body).strip() if body is not None else ""
-    return _block(text, ctx)
+    return as_block(text, ctx)
 
 
-def _plain_language(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+def _plain_language(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
     body = child(el, "ac:plain-text-body")
     if body is None:
         return _unknown(conv, el, ctx, name)
     return render_plain_body(conv, body, ctx, _PLAIN_LANGUAGES.get(name, ""))
 
 
-def _unknown(conv: StorageConverter, el: etree._Element, ctx: Ctx, name: str) -> str:
+def _unknown(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
     rich = child(el, "ac:rich-text-body")
     plain = child(el, "ac:plain-text-body")
     out = _rich_body(conv, el, ctx, name) if rich is not None else ""

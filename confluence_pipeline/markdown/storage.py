@@ -3,7 +3,9 @@
 Storage format is XML with undeclared ``ac:``/``ri:`` prefixes, HTML named entities and CDATA
 sections. Well-formed pages are parsed once by libxml2's XML parser inside a wrapper element
 that declares the prefixes; anything that parser rejects (unclosed tags, stray ``&``, unknown
-prefixes) is re-parsed by the forgiving HTML parser, so a page always yields a tree.
+prefixes) is re-parsed by the forgiving HTML parser, so a page always yields a tree. Both
+parsers keep libxml2's safety limits (nesting deeper than 256 levels, a text node over 10 MB):
+a page beyond them yields a tree holding just its text (:attr:`ParsedAs.TEXT`).
 
 Elements are named through :func:`tag_name` (``"p"``, ``"ac:structured-macro"``,
 ``"ri:page"``) and attributes read through :func:`attr`, the same for both parsers.
@@ -11,10 +13,13 @@ Elements are named through :func:`tag_name` (``"p"``, ``"ac:structured-macro"``,
 
 from __future__ import annotations
 
+import enum
 import html
 import re
 import threading
+from dataclasses import dataclass
 from html.entities import html5
+from typing import TypedDict
 
 from lxml import etree
 
@@ -40,34 +45,42 @@ _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>")
 _local = threading.local()
 
 
+class ParsedAs(enum.Enum):
+    """Which reading of a page's markup gave its tree."""
+
+    XML = "xml"  # well-formed storage format
+    HTML = "html"  # malformed markup, read by the forgiving HTML parser
+    TEXT = "text"  # no parser read it (within libxml2's limits): a tree of its text alone
+
+
+@dataclass(frozen=True)
+class Parsed:
+    root: etree._Element  # synthetic; its children are the page's top-level nodes
+    parsed_as: ParsedAs
+
+
+class _ParserOptions(TypedDict):
+    no_network: bool
+    remove_comments: bool
+    remove_pis: bool
+    collect_ids: bool
+
+
+# Without huge_tree: libxml2's safety limits stay on for both parsers.
+_OPTIONS = _ParserOptions(no_network=True, remove_comments=True, remove_pis=True, collect_ids=False)
+
+
 def _xml_parser() -> etree.XMLParser:
     parser = getattr(_local, "xml", None)
     if parser is None:
-        parser = etree.XMLParser(
-            resolve_entities=False,
-            no_network=True,
-            huge_tree=True,
-            remove_comments=True,
-            remove_pis=True,
-            collect_ids=False,
-        )
-        _local.xml = parser
+        parser = _local.xml = etree.XMLParser(resolve_entities=False, **_OPTIONS)
     return parser
 
 
 def _html_parser() -> etree.HTMLParser:
     parser = getattr(_local, "html", None)
     if parser is None:
-        parser = etree.HTMLParser(
-            recover=True,
-            no_network=True,
-            huge_tree=True,
-            remove_comments=True,
-            remove_pis=True,
-            default_doctype=False,
-            collect_ids=False,
-        )
-        _local.html = parser
+        parser = _local.html = etree.HTMLParser(recover=True, default_doctype=False, **_OPTIONS)
     return parser
 
 
@@ -122,7 +135,7 @@ def _parse_xml(text: str, opening: str) -> etree._Element | None:
         return None
 
 
-def _parse_html(storage: str) -> etree._Element:
+def _parse_html(storage: str) -> Parsed:
     text = _CONTROL_RE.sub("", storage)
     if "<![CDATA[" in text:  # the HTML parser knows no CDATA: make its content plain text
         parts = _split_cdata(text)
@@ -132,21 +145,20 @@ def _parse_html(storage: str) -> etree._Element:
         text = "".join(parts)
     root = etree.Element(ROOT_TAG)
     if not text.strip():
-        return root
+        return Parsed(root, ParsedAs.TEXT)
     try:
         document = etree.fromstring(f"<div>{text}</div>", _html_parser())
     except (etree.XMLSyntaxError, ValueError):
         document = None
-    if document is None:
-        root.text = _text_only(text)
-        return root
-    body = document.find("body")
-    body = body if body is not None else document
-    kept = sum(len("".join(part.split())) for part in body.itertext())
-    if 2 * kept < len("".join(_text_only(text).split())):
-        root.text = _text_only(text)  # the parser gave up part way (thousands of levels deep)
-        return root
-    return body
+    if document is not None:
+        body = document.find("body")
+        body = body if body is not None else document
+        kept = sum(len("".join(part.split())) for part in body.itertext())
+        # Below half the text: the parser gave up part way (a limit was hit).
+        if 2 * kept >= len("".join(_text_only(text).split())):
+            return Parsed(body, ParsedAs.HTML)
+    root.text = _text_only(text)
+    return Parsed(root, ParsedAs.TEXT)
 
 
 def _split_cdata(text: str) -> list[str]:
@@ -188,21 +200,15 @@ def _text_only(markup: str) -> str:
     return html.unescape(_TAG_RE.sub(" ", _without_parameters(markup)))
 
 
-def parse_storage(storage: str) -> etree._Element:
-    """Return the root element of ``storage``; never raises on malformed markup.
-
-    The root is a synthetic element whose children are the page's top-level nodes.
-    """
+def parse_storage(storage: str) -> Parsed:
+    """The tree of ``storage`` and how it was read; never raises on malformed markup."""
     prepared = _prepare(storage)
     root = _parse_xml(prepared, _DEFAULT_WRAPPER)
-    if root is not None:
-        return root
-    prefixes = {a or b for a, b in _PREFIX_RE.findall(prepared)} - set(_PREFIX_NS)
-    if prefixes:
-        root = _parse_xml(prepared, _wrapper(prefixes))
-        if root is not None:
-            return root
-    return _parse_html(storage)
+    if root is None:
+        prefixes = {a or b for a, b in _PREFIX_RE.findall(prepared)} - set(_PREFIX_NS)
+        if prefixes:
+            root = _parse_xml(prepared, _wrapper(prefixes))
+    return Parsed(root, ParsedAs.XML) if root is not None else _parse_html(storage)
 
 
 TAG_NAMES: dict[object, str] = {
@@ -288,9 +294,8 @@ def _collect_raw(el: etree._Element, parts: list[str]) -> None:
 def fallback_text(storage: str) -> str:
     """The page's readable text, for input the converter could not walk."""
     try:
-        root = parse_storage(storage)
         parts: list[str] = []
-        for el in root.iter():
+        for el in parse_storage(storage).root.iter():
             if isinstance(el.tag, str) and tag_name(el.tag) in ("ac:parameter", "p", "li", "tr"):
                 parts.append("\n")
             if el.text and tag_name(el.tag) != "ac:parameter":

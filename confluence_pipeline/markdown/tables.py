@@ -11,16 +11,13 @@ text stays attached to its row and column.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from .grid import Cell, Slot, build_grid
+from .protocol import Converter
 from .storage import tag_name
 from .text import Ctx, collapse_blank_lines, has_token, indent_rest, replace_tokens, token_indices
-
-if TYPE_CHECKING:
-    from .converter import StorageConverter
 
 _MAX_COLSPAN = 50
 _MAX_ROWSPAN = 1000
@@ -31,7 +28,7 @@ _BLOCK_START_RE = re.compile(r"[-*+] |\d{1,9}[.)] |[>|#\x00]|```")
 
 
 def _read_rows(
-    conv: StorageConverter, table: etree._Element, ctx: Ctx
+    conv: Converter, table: etree._Element, ctx: Ctx
 ) -> tuple[list[list[Cell]], int, list[str]]:
     """Rows of cells, how many lead from ``<thead>``, and text found outside any cell."""
     loose: list[str] = []
@@ -48,7 +45,7 @@ def _read_rows(
 
 
 def _collect(
-    conv: StorageConverter,
+    conv: Converter,
     parent: etree._Element,
     ctx: Ctx,
     pending: list[tuple[list[etree._Element], bool]],
@@ -79,7 +76,7 @@ def _collect(
 
 
 def _row_cells(
-    conv: StorageConverter, tr: etree._Element, ctx: Ctx, loose: list[str]
+    conv: Converter, tr: etree._Element, ctx: Ctx, loose: list[str]
 ) -> list[etree._Element]:
     """The cells of ``tr``; anything else in it (text, stray elements) goes to ``loose``."""
     cells = []
@@ -98,7 +95,7 @@ def _loose_block(markdown: str, loose: list[str]) -> None:
         loose.append(markdown.strip())
 
 
-def _loose_text(conv: StorageConverter, text: str | None, ctx: Ctx, loose: list[str]) -> None:
+def _loose_text(conv: Converter, text: str | None, ctx: Ctx, loose: list[str]) -> None:
     if text and not text.isspace():
         loose.append(conv.plain(text, ctx))
 
@@ -110,7 +107,7 @@ def _span(el: etree._Element, name: str, limit: int) -> int:
         return 1
 
 
-def _cell(conv: StorageConverter, el: etree._Element, ctx: Ctx, in_head: bool) -> Cell:
+def _cell(conv: Converter, el: etree._Element, ctx: Ctx, in_head: bool) -> Cell:
     before = conv.tables_rendered
     markdown = conv.block_body(el, ctx)
     return Cell(
@@ -122,15 +119,14 @@ def _cell(conv: StorageConverter, el: etree._Element, ctx: Ctx, in_head: bool) -
     )
 
 
-def _flatten(conv: StorageConverter, markdown: str) -> str | None:
+def _flatten(conv: Converter, markdown: str) -> str | None:
     """One-line form of a cell's Markdown, or ``None`` when it cannot be one line."""
     if not markdown:
         return ""
     if has_token(markdown):
-        blocks = conv.code_blocks
-        if any("\n" in blocks[i].code.strip("\n") for i in token_indices(markdown)):
+        if any("\n" in conv.code_block(i).code.strip("\n") for i in token_indices(markdown)):
             return None
-        markdown = replace_tokens(markdown, lambda i: blocks[i].inline())
+        markdown = replace_tokens(markdown, lambda i: conv.code_block(i).inline())
     parts = []
     for line in markdown.split("\n"):
         line = line.strip()
@@ -145,7 +141,7 @@ def _flatten(conv: StorageConverter, markdown: str) -> str | None:
 
 
 def _header_labels(
-    conv: StorageConverter, grid: list[list[Slot | None]], head: int, width: int
+    conv: Converter, grid: list[list[Slot | None]], head: int, width: int
 ) -> list[str]:
     labels = []
     for col in range(width):
@@ -162,8 +158,8 @@ def _header_labels(
     return labels
 
 
-def render_table(conv: StorageConverter, el: etree._Element, ctx: Ctx) -> str:
-    conv.tables_rendered += 1
+def render_table(conv: Converter, el: etree._Element, ctx: Ctx) -> str:
+    conv.count_table()
     rows, head_rows, loose = _read_rows(conv, el, ctx)
     caption = "\n\n".join(loose)
     if not head_rows:  # header rows are the leading rows made only of <th> cells
@@ -193,7 +189,7 @@ def render_table(conv: StorageConverter, el: etree._Element, ctx: Ctx) -> str:
     return "\n\n" + head + body + "\n\n"
 
 
-def _gfm(conv: StorageConverter, grid: list[list[Slot | None]], head: int, width: int) -> str:
+def _gfm(conv: Converter, grid: list[list[Slot | None]], head: int, width: int) -> str:
     if head:
         header = _header_labels(conv, grid, head, width)
         data = grid[head:]
@@ -210,7 +206,7 @@ def _gfm_line(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def _gfm_cell(conv: StorageConverter, line: list[Slot | None], col: int) -> str:
+def _gfm_cell(conv: Converter, line: list[Slot | None], col: int) -> str:
     slot = line[col] if col < len(line) else None
     if slot is None or not slot.first_col:
         return ""
@@ -237,7 +233,7 @@ def _entry(label: str, markdown: str) -> str:
     return f"{label}: {first}\n\n{rest}" if rest else f"{label}: {first}"
 
 
-def _rows(conv: StorageConverter, grid: list[list[Slot | None]], head: int, width: int) -> str:
+def _rows(conv: Converter, grid: list[list[Slot | None]], head: int, width: int) -> str:
     labels = [_label(text) for text in _header_labels(conv, grid, head, width)] if head else []
     items = []
     for line in grid[head:] if head else grid:
@@ -256,7 +252,7 @@ def _rows(conv: StorageConverter, grid: list[list[Slot | None]], head: int, widt
     return "\n".join(items)
 
 
-def _inline(conv: StorageConverter, grid: list[list[Slot | None]]) -> str:
+def _inline(conv: Converter, grid: list[list[Slot | None]]) -> str:
     rows = []
     for line in grid:
         texts = [_flatten(conv, s.cell.markdown) or "" for s in line if s and s.first_col]

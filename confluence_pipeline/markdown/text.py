@@ -121,6 +121,15 @@ def collapse_ws(text: str) -> str:
     return _WS_RE.sub(" ", text).strip()
 
 
+def as_block(text: str, ctx: Ctx) -> str:
+    """``text`` as a block between blank lines; inside a heading, one line between spaces."""
+    if not text:
+        return ""
+    if "_inline" in ctx:
+        return " " + collapse_ws(text) + " "
+    return "\n\n" + text + "\n\n"
+
+
 def finish(markdown: str, blocks: list[CodeBlock]) -> str:
     """Tidy whitespace of a converted page and put its code blocks back."""
     markdown = _BLANK_LINE_RE.sub("\n", markdown)

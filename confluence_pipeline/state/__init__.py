@@ -22,6 +22,7 @@ from confluence_pipeline.state.ledger import (
     StagedWork,
 )
 from confluence_pipeline.state.models import Connection, Index, SyncRun
+from confluence_pipeline.state.people import People
 from confluence_pipeline.state.registry import Registry, RegistryError
 from confluence_pipeline.state.tokens import TokenVault
 from confluence_pipeline.state.values import Action, PageStatus, RunStatus, Stage, Target
@@ -36,6 +37,7 @@ class StateStore:
     registry: Registry
     ledger: Ledger
     tokens: TokenVault
+    people: People
 
     @classmethod
     def open(cls, url: str, secret_key: str) -> StateStore:
@@ -43,10 +45,22 @@ class StateStore:
         migrate(engine)
         sessions = session_factory(engine)
         cipher = TokenCipher(secret_key)
-        return cls(engine, Registry(sessions, cipher), Ledger(sessions), TokenVault(engine, cipher))
+        return cls(
+            engine,
+            Registry(sessions, cipher),
+            Ledger(sessions),
+            TokenVault(engine, cipher),
+            People(sessions),
+        )
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 __all__ = [
@@ -60,6 +74,7 @@ __all__ = [
     "Ledger",
     "PageFailure",
     "PageStatus",
+    "People",
     "Registry",
     "RegistryError",
     "RunStatus",

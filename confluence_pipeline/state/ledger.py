@@ -51,9 +51,11 @@ class StagedWork:
 
 @dataclass(frozen=True, slots=True)
 class ConvertedPage:
-    """The outcome of converting staged row ``row_id``: its Markdown, or why it failed."""
+    """The outcome of converting staged row ``row_id``: its Markdown (and the metadata its
+    document carries), or why it failed."""
 
     row_id: int
+    page_metadata: dict[str, Any]
     markdown: str | None = None
     content_hash: str | None = None
     error: str | None = None
@@ -379,7 +381,7 @@ class Ledger(RunHistory):
         if not updates:
             return
         table = cast(Table, StagedPage.__table__)
-        fields = ("stage", "markdown", "content_hash", "error")
+        fields = ("stage", "page_metadata", "markdown", "content_hash", "error")
         rows = [{"row_id": u.row_id, **{f: getattr(u, f) for f in fields}} for u in updates]
         statement = (
             update(table)

@@ -172,3 +172,14 @@ class SyncRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     searchable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     commit_owed: Mapped[bool] = mapped_column(Boolean, default=False)  # v2 sync not yet asked
+
+
+class Person(Base):
+    """A Confluence account's display name as last looked up (``None``: the profile is private
+    or unknown), so a sync looks up only ids it has not seen lately."""
+
+    __tablename__ = "people"
+
+    account_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    display_name: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

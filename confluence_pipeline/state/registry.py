@@ -178,7 +178,7 @@ class Registry:
     ) -> Index:
         check_name("index", name)
         _check_interval(interval_minutes)
-        connection_id = self._resolve_connection(connection)
+        connection_id = self.resolve_connection(connection)
         row = Index(
             name=name,
             spaces=check_spaces(spaces),
@@ -213,7 +213,7 @@ class Registry:
             if "target" in changes:
                 row.target = check_target(changes.pop("target"))
             if "connection" in changes:
-                row.connection_id = self._resolve_connection(changes.pop("connection"))
+                row.connection_id = self.resolve_connection(changes.pop("connection"))
             for field in (
                 "enabled",
                 "pipeline_id",
@@ -246,7 +246,8 @@ class Registry:
             session.delete(row)
         return row
 
-    def _resolve_connection(self, name: str | None) -> int | None:
+    def resolve_connection(self, name: str | None) -> int:
+        """The id of connection ``name``, or of the only connection when ``name`` is None."""
         if name is not None:
             return self.get_connection(name).id
         connections = self.list_connections()

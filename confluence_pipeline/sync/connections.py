@@ -69,15 +69,21 @@ def open_client(
     raise RegistryError(f"connection {connection.name!r} has unknown auth kind")
 
 
+def open_quick_client(
+    store: StateStore, connection: Connection, *, oauth: OAuthApp | None = None
+) -> ConfluenceClient:
+    """A client for interactive checks: 10 s timeouts, one retry, 10 s of retrying at most."""
+    quick = RetryPolicy(max_attempts=2, total_budget=10.0)
+    timeout = httpx.Timeout(10.0, connect=5.0)
+    return open_client(store, connection, oauth=oauth, timeout=timeout, retry=quick)
+
+
 def check_health(
     store: StateStore, connection: Connection, *, oauth: OAuthApp | None = None
 ) -> str:
     """``"ok"`` after one cheap live call, else a short reason (never a secret)."""
-    quick = RetryPolicy(max_attempts=2, total_budget=10.0)
     try:
-        with open_client(
-            store, connection, oauth=oauth, timeout=httpx.Timeout(10.0, connect=5.0), retry=quick
-        ) as client:
+        with open_quick_client(store, connection, oauth=oauth) as client:
             client.check_access()
     except NeedsReconsent:
         return "needs re-consent"

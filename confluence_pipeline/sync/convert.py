@@ -4,6 +4,8 @@ Markdown documents (see :mod:`confluence_pipeline.sync.converter`)."""
 from __future__ import annotations
 
 from confluence_pipeline.state import Action, ConvertedPage, Index, Stage, StateStore
+from confluence_pipeline.state.models import StagedPage
+from confluence_pipeline.sync import people
 from confluence_pipeline.sync.converter import ConversionJob, Converter
 from confluence_pipeline.sync.results import ConvertResult, Log
 
@@ -21,12 +23,13 @@ def convert_pages(
     fetched = ledger.iter_staged(
         index.id, space_key, action=Action.UPSERT, stage=Stage.FETCHED, batch_size=CONVERT_BATCH
     )
+    unnamed: set[str] = set()
     with Converter(expected) as converter:
         for batch in fetched:
-            jobs = [ConversionJob(row.id, row.storage or "", row.page_metadata) for row in batch]
+            jobs = conversion_jobs(store, batch, unnamed)
             updates = [
-                ConvertedPage(done.key, done.markdown, done.content_hash, done.error)
-                for done in converter.map(jobs)
+                ConvertedPage(done.key, job.metadata, done.markdown, done.content_hash, done.error)
+                for job, done in zip(jobs, converter.map(jobs), strict=True)
             ]
             ledger.save_converted(updates)
             for update in updates:
@@ -36,4 +39,23 @@ def convert_pages(
                     result.failed += 1
                     result.errors.append(update.error)
             log(f"{space_key}: converted {result.converted + result.failed}/{expected} pages")
+    result.names_missing = len(unnamed)
     return result
+
+
+def conversion_jobs(
+    store: StateStore, rows: list[StagedPage], unnamed: set[str]
+) -> list[ConversionJob]:
+    """The rows as conversion jobs, their people named where the cache knows them (one query;
+    the ids it does not know go to ``unnamed``); ``author`` and ``editor`` join the metadata."""
+    ids = {row.id: people.account_ids(row.page_metadata) for row in rows}
+    names = people.known_names(store, (i for page_ids in ids.values() for i in page_ids))
+    jobs = []
+    for row in rows:
+        unnamed.update(i for i in ids[row.id] if i not in names)
+        metadata = dict(row.page_metadata)
+        metadata["author"] = names.get(metadata.get("author_id") or "")
+        metadata["editor"] = names.get(metadata.get("editor_id") or "")
+        page_names = {i: names[i] for i in ids[row.id] if i in names}
+        jobs.append(ConversionJob(row.id, row.storage or "", metadata, page_names))
+    return jobs

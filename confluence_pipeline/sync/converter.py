@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from confluence_pipeline.markdown import content_hash, render_document, storage_to_markdown
@@ -31,6 +31,8 @@ class ConversionJob:
     key: int
     storage: str
     metadata: dict[str, Any]
+    people: dict[str, str] = field(default_factory=dict)
+    """Display names of the account ids the page names, where known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +47,7 @@ def convert(job: ConversionJob) -> Converted:
     """Converts one page; any failure is returned as ``error`` rather than raised."""
     meta = job.metadata
     try:
-        body = storage_to_markdown(job.storage)
+        body = storage_to_markdown(job.storage, job.people)
         text = render_document(
             title=meta.get("title", ""),
             body_markdown=body,
@@ -54,7 +56,8 @@ def convert(job: ConversionJob) -> Converted:
             url=meta.get("url", ""),
             breadcrumb=meta.get("breadcrumb", ()),
             labels=meta.get("labels", ()),
-            author=meta.get("author_id"),
+            author=meta.get("author") or meta.get("author_id"),
+            editor=meta.get("editor") or meta.get("editor_id"),
             last_modified=meta.get("last_modified"),
         )
     except Exception as exc:  # one bad page must not stop the space

@@ -21,8 +21,9 @@ from confluence_pipeline.errors import PipelineError
 from confluence_pipeline.llamacloud import Document, IndexSink, Sink
 from confluence_pipeline.runtime.parallel import batched
 from confluence_pipeline.state import Index, StateStore, Target
-from confluence_pipeline.state.models import utcnow
-from confluence_pipeline.sync.converter import ConversionJob, convert
+from confluence_pipeline.state.models import StagedPage, utcnow
+from confluence_pipeline.sync.convert import conversion_jobs
+from confluence_pipeline.sync.converter import convert
 from confluence_pipeline.sync.plan import Breadcrumbs, staged_body
 from confluence_pipeline.sync.results import Log
 from confluence_pipeline.sync.upload import ensure_pipeline
@@ -203,17 +204,21 @@ def _fetch(
         key: {page.id: page for page in client.iter_pages(space.id)}
         for key, space in spaces.items()
     }
-    for page in client.get_pages(list(page_ids)):
-        space_key = expected[page.summary.id][0]
-        if space_key not in spaces:
-            continue
-        space = spaces[space_key]
-        staged = staged_body(page, space, Breadcrumbs(listings[space_key], space))
-        converted = convert(ConversionJob(0, staged.storage or "", staged.page_metadata))
+    found = [
+        (page, spaces[expected[page.summary.id][0]])
+        for page in client.get_pages(list(page_ids))
+        if expected[page.summary.id][0] in spaces
+    ]
+    rows = [
+        StagedPage(id=n, storage=staged.storage, page_metadata=staged.page_metadata)
+        for n, staged in enumerate(
+            staged_body(page, space, Breadcrumbs(listings[space.key], space))
+            for page, space in found
+        )
+    ]
+    for (page, _), job in zip(found, conversion_jobs(store, rows, set()), strict=True):
+        converted = convert(job)
         if converted.markdown is None:
             raise MigrationError(f"page {page.summary.id}: {converted.error}")
         doc_id = expected[page.summary.id][2]
-        yield (
-            page.summary.id,
-            Document(doc_id, converted.markdown, document_metadata(staged.page_metadata)),
-        )
+        yield page.summary.id, Document(doc_id, converted.markdown, document_metadata(job.metadata))

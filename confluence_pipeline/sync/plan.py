@@ -10,10 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from confluence_pipeline.confluence import ConfluenceAuthError, ConfluenceClient, ConfluenceError
 from confluence_pipeline.confluence.models import Page, PageSummary, Space
+from confluence_pipeline.markdown import mentioned_accounts
 from confluence_pipeline.runtime.isolation import Breaker, isolate_failures
 from confluence_pipeline.runtime.parallel import batched, bounded_map
 from confluence_pipeline.state import Action, Index, PageStatus, Stage, StagedWork, StateStore
-from confluence_pipeline.sync import probe
+from confluence_pipeline.sync import people, probe
 from confluence_pipeline.sync.results import PREVIEW_ROWS, Log, PageRow, PlanResult
 
 BODY_BATCH = 250
@@ -63,14 +64,20 @@ def plan_pages(
     with ThreadPoolExecutor(1, thread_name_prefix="locate") as locate:  # while bodies come
         moving = locate.submit(probe.moved_within_index, store, client, index, space, gone)
         breadcrumbs = Breadcrumbs(listing, space)
+        named: set[str] = set()
         for pages, failed in fetch_bodies(client, todo, Breaker("Confluence")):
             rows = [staged_body(page, space, breadcrumbs) for page in pages]
+            named.update(i for row in rows for i in people.account_ids(row.page_metadata))
             rows += [staged_failure(page, space.key, error) for page, error in failed]
             ledger.stage(index.id, rows)
             result.fetched += len(pages)
             result.fetch_failed += len(failed)
             log(f"{space.key}: fetched {result.fetched}/{len(todo)} changed pages")
         moved = moving.result()
+    lookup = people.resolve_names(store, client, named)
+    result.names_looked_up, result.name_requests = lookup.looked_up, lookup.requests
+    if lookup.error:
+        log(f"{space.key}: {lookup.error}")
     if moved:
         ledger.reassign(index.id, moved, space.key)
         log(f"{space.key}: {len(moved)} pages moved to other spaces of the index")
@@ -143,6 +150,8 @@ def staged_body(page: Page, space: Space, breadcrumbs: Breadcrumbs) -> StagedWor
             "version": summary.version,
             "last_modified": summary.last_modified,
             "author_id": summary.author_id,
+            "editor_id": summary.editor_id,
+            "mentions": mentioned_accounts(page.storage),
             "breadcrumb": breadcrumbs.path(summary),
         },
     )

@@ -33,6 +33,8 @@ class PlanResult:
     fetched: int = 0
     fetch_failed: int = 0
     listing_skipped: bool = False
+    names_looked_up: int = 0
+    name_requests: int = 0
     preview: list[PageRow] = field(default_factory=list)
 
 
@@ -40,6 +42,8 @@ class PlanResult:
 class ConvertResult:
     converted: int = 0
     failed: int = 0
+    names_missing: int = 0
+    """Distinct account ids shown as ids: a private profile, or a lookup that failed."""
     errors: list[str] = field(default_factory=list)
 
 

@@ -3,12 +3,16 @@ space by key, recording its id, name and homepage for the steps after it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from confluence_pipeline.confluence import ConfluenceClient
 from confluence_pipeline.confluence.models import Space
 from confluence_pipeline.state import Connection, Index, StateStore
 from confluence_pipeline.sync.errors import SyncError
+
+VISIBLE_HINT = 20
+"""Space keys named in the error for an unknown one."""
 
 
 def site_id(connection: Connection) -> str:
@@ -25,6 +29,21 @@ def check_partition(index: Index, space_key: str) -> None:
         )
     if index.connection_id is None:
         raise SyncError(f"index {index.name!r} has no connection; set one with `index update`")
+
+
+def verify_spaces(client: ConfluenceClient, keys: Sequence[str]) -> None:
+    """Refuses space keys the site does not show this login (one request; a second one on
+    failure, to name up to 20 keys it does show)."""
+    found = client.get_spaces(keys)
+    unknown = [key for key in keys if key not in found]
+    if not unknown:
+        return
+    visible = [space.key for space in client.visible_spaces(VISIBLE_HINT)]
+    hint = f"spaces this login sees: {', '.join(visible)}" if visible else "it sees no space"
+    raise SyncError(
+        f"unknown space {', '.join(unknown)} on {client.base_url} ({hint}); "
+        "fix the keys, or pass --no-verify to skip this check"
+    )
 
 
 def connection_id(index: Index) -> int:

@@ -53,33 +53,14 @@ def upload_documents(
     keeps failing altogether the run stops with :class:`CircuitOpen` and the next run picks up
     where it stopped. Waits up to ``searchable_wait`` seconds for the target to have ingested
     the run's writes (0: one status read); ``result.searchable_at`` says when, if it did."""
-    scope = site_id(store.registry.connection_by_id(connection_id(index)))
     pipeline_id = ensure_pipeline(store, sink, index)
     result = UploadResult(pipeline_id=pipeline_id)
-    breaker = Breaker("LlamaCloud")
-    writes = _Writes(store, run_id)
-    _record_staged_failures(store, index, space_key, scope, result)
-    _tidy(store, sink, index, space_key, pipeline_id, writes, log)
-    _upsert(store, sink, index, space_key, scope, breaker, result, writes, log)
-    _delete_gone(
-        store, sink, index, space_key, scope, breaker, allow_mass_delete, result, writes, log
-    )
-    written_by = utcnow()
-    if store.ledger.commit_owed(index.id, space_key):
-        sink.commit(pipeline_id)
-        store.ledger.commit_paid(index.id, space_key)
-        result.index_syncs += 1
-    if writes.started or result.index_syncs:
-        result.pending_ingestion = result.uploaded + result.deleted
-        try:
-            searchable = wait_searchable(sink, pipeline_id, written_by, searchable_wait)
-        except LlamaCloudError as exc:  # only a status read: `sync --wait` can ask again
-            log(f"{space_key}: ingestion status unknown: {exc}")
-            searchable = False
-        if searchable:
-            result.searchable_at, result.pending_ingestion = utcnow(), 0
-    else:
-        result.searchable_at = written_by  # nothing new to ingest
+    upload = _Upload(store, sink, index, space_key, run_id, result, log)
+    upload.record_staged_failures()
+    upload.tidy()
+    upload.upsert()
+    upload.delete_gone(allow_mass_delete=allow_mass_delete)
+    upload.commit(searchable_wait)
     store.ledger.update_run(
         run_id,
         pages_deleted=result.deleted,
@@ -91,40 +72,6 @@ def upload_documents(
     status = RunStatus.PARTIAL if problems else RunStatus.SUCCESS
     store.ledger.finish_run(run_id, status=status, error=problems)
     return result
-
-
-def wait_searchable(
-    sink: Sink,
-    target_id: str,
-    since: datetime,
-    timeout: float,
-) -> bool:
-    """Polls the target's ingestion status until what was written by ``since`` is searchable,
-    at most ``timeout`` seconds (0: a single read); whether it is."""
-    started = time.monotonic()
-    delay = 0.05
-    while True:
-        if sink.searchable(target_id, since):
-            return True
-        elapsed = time.monotonic() - started
-        if elapsed >= timeout:
-            return False
-        time.sleep(min(delay, timeout - elapsed))
-        delay = min(delay * 2, 2.0)
-
-
-class _Writes:
-    """Marks the run as owing an ingestion request before its first write to LlamaCloud, so
-    a crash after writing still gets its ``indexes.sync`` from the next run."""
-
-    def __init__(self, store: StateStore, run_id: int) -> None:
-        self._store, self._run_id = store, run_id
-        self.started = False
-
-    def before(self) -> None:
-        if not self.started:
-            self._store.ledger.owe_commit(self._run_id)
-            self.started = True
 
 
 def ensure_pipeline(store: StateStore, sink: Sink, index: Index) -> str:
@@ -139,169 +86,187 @@ def ensure_pipeline(store: StateStore, sink: Sink, index: Index) -> str:
     return target_id
 
 
-def _tidy(
-    store: StateStore,
-    sink: Sink,
-    index: Index,
-    space_key: str,
-    target_id: str,
-    writes: _Writes,
-    log: Log,
-) -> None:
-    """Deletes stored copies of pages whose last upload or replacement did not finish, all
-    but the recorded one (a page whose upload never got recorded keeps none: it is staged
-    again and uploaded anew)."""
-    unfinished = store.ledger.replacing_pages(index.id, space_key)
-    if not unfinished:
-        return
-    if sink.target == Target.INDEX:
-        writes.before()
-    removed = 0
-    for page in unfinished:
-        keep = page.file_id if page.synced else None
-        removed += sink.remove_leftovers(target_id, page.document_id, keep)
-    store.ledger.done_replacing(index.id, [page.page_id for page in unfinished])
-    if removed:
-        log(f"{space_key}: removed {removed} leftover copies of {len(unfinished)} pages")
+def wait_searchable(sink: Sink, target_id: str, since: datetime, timeout: float) -> bool:
+    """Polls the target's ingestion status until what was written by ``since`` is searchable,
+    at most ``timeout`` seconds (0: a single read); whether it is."""
+    started = time.monotonic()
+    delay = 0.05
+    while True:
+        if sink.searchable(target_id, since):
+            return True
+        elapsed = time.monotonic() - started
+        if elapsed >= timeout:
+            return False
+        time.sleep(min(delay, timeout - elapsed))
+        delay = min(delay * 2, 2.0)
 
 
-def _record_staged_failures(
-    store: StateStore, index: Index, space_key: str, scope: str, result: UploadResult
-) -> None:
-    """Pages whose body could not be fetched or converted are recorded failed."""
-    for batch in store.ledger.iter_staged(
-        index.id, space_key, action=Action.UPSERT, stage=Stage.FAILED
-    ):
-        failures = [
-            PageFailure(r.page_id, space_key, document_id(scope, r.page_id), r.error or "")
-            for r in batch
+class _Upload:
+    """The upload of one space's staged work; counts go to ``result``."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        sink: Sink,
+        index: Index,
+        space_key: str,
+        run_id: int,
+        result: UploadResult,
+        log: Log,
+    ) -> None:
+        self.store, self.sink, self.index, self.space_key = store, sink, index, space_key
+        self.run_id, self.result, self.log = run_id, result, log
+        self.scope = site_id(store.registry.connection_by_id(connection_id(index)))
+        self.breaker = Breaker("LlamaCloud")
+        self.wrote = False
+
+    def record_staged_failures(self) -> None:
+        """Pages whose body could not be fetched or converted are recorded failed."""
+        for batch in self._staged(Action.UPSERT, Stage.FAILED):
+            self._record_failures(
+                [
+                    PageFailure(r.page_id, self.space_key, self._document_id(r), r.error or "")
+                    for r in batch
+                ]
+            )
+
+    def tidy(self) -> None:
+        """Deletes stored copies of pages whose last upload or replacement did not finish, all
+        but the recorded one (a page whose upload never got recorded keeps none: it is staged
+        again and uploaded anew)."""
+        unfinished = self.store.ledger.replacing_pages(self.index.id, self.space_key)
+        if not unfinished:
+            return
+        if self.sink.target == Target.INDEX:
+            self._before_write()
+        removed = 0
+        for page in unfinished:
+            keep = page.file_id if page.synced else None
+            removed += self.sink.remove_leftovers(self.result.pipeline_id, page.document_id, keep)
+        self.store.ledger.done_replacing(self.index.id, [page.page_id for page in unfinished])
+        if removed:
+            self.log(f"{self.space_key}: removed {removed} leftover copies")
+
+    def upsert(self) -> None:
+        result = self.result
+        announced = self._announced(self._staged(Action.UPSERT, Stage.CONVERTED, UPLOAD_BATCH))
+        batches = upload_batches.upsert_batches(
+            self.sink, result.pipeline_id, self.scope, announced, self.breaker
+        )
+        for sent, outcome in batches:
+            self._record_replaced(outcome.accepted)
+            self._record_failures(outcome.failures)
+            result.uploaded += len(outcome.accepted)
+            room = PREVIEW_ROWS - len(result.preview)
+            result.preview.extend(
+                PageRow(r.page_id, r.title, r.version, r.page_metadata.get("url", ""))
+                for r in sent[: max(room, 0)]
+            )
+            self.log(f"{self.space_key}: uploaded {result.uploaded} documents")
+
+    def delete_gone(self, *, allow_mass_delete: bool) -> None:
+        ledger, result, space_key = self.store.ledger, self.result, self.space_key
+        still_here = ledger.known_pages(self.index.id, space_key)
+        gone = [
+            (row.page_id, space_key)
+            for batch in self._staged(Action.DELETE, Stage.FETCHED)
+            for row in batch
+            if row.page_id in still_here
         ]
-        _record_failures(store, index, failures, result)
+        if not gone:
+            return
+        synced = ledger.count_synced(self.index.id, space_key)
+        limit = self.index.max_delete_fraction
+        if not allow_mass_delete and len(gone) > limit * synced:
+            result.deletions_refused = len(gone)
+            self.log(
+                f"{space_key}: refused to delete {len(gone)} of {synced} documents "
+                f"(limit {limit:.0%}); rerun with --full to allow"
+            )
+            return
+        self._before_write()
+        stored = ledger.file_ids(self.index.id, [page_id for page_id, _ in gone])
+        for outcome in upload_batches.delete_documents(
+            self.sink, result.pipeline_id, self.scope, gone, self.breaker, stored
+        ):
+            ledger.record_deleted(self.index.id, outcome.deleted)
+            self._record_failures(outcome.failures)
+            result.deleted += len(outcome.deleted)
+        self.log(f"{space_key}: deleted {result.deleted} documents")
 
+    def commit(self, searchable_wait: float) -> None:
+        """Asks the target to ingest when this run, or a run that died, wrote (v2: one
+        ``indexes.sync``), then reads once (or for ``searchable_wait`` s) whether it did."""
+        result, ledger = self.result, self.store.ledger
+        written_by = utcnow()
+        if ledger.commit_owed(self.index.id, self.space_key):
+            self.sink.commit(result.pipeline_id)
+            ledger.commit_paid(self.index.id, self.space_key)
+            result.index_syncs += 1
+        if not (self.wrote or result.index_syncs):
+            result.searchable_at = written_by  # nothing new to ingest
+            return
+        result.pending_ingestion = result.uploaded + result.deleted
+        try:
+            searchable = wait_searchable(self.sink, result.pipeline_id, written_by, searchable_wait)
+        except LlamaCloudError as exc:  # only a status read: `sync --wait` can ask again
+            self.log(f"{self.space_key}: ingestion status unknown: {exc}")
+            searchable = False
+        if searchable:
+            result.searchable_at, result.pending_ingestion = utcnow(), 0
 
-def _upsert(
-    store: StateStore,
-    sink: Sink,
-    index: Index,
-    space_key: str,
-    scope: str,
-    breaker: Breaker,
-    result: UploadResult,
-    writes: _Writes,
-    log: Log,
-) -> None:
-    converted = store.ledger.iter_staged(
-        index.id, space_key, action=Action.UPSERT, stage=Stage.CONVERTED, batch_size=UPLOAD_BATCH
-    )
-    announced = _announced(store, index, scope, converted, writes)
-    batches = upload_batches.upsert_batches(sink, result.pipeline_id, scope, announced, breaker)
-    for sent, outcome in batches:
-        _record_replaced(store, sink, index, result.pipeline_id, outcome.accepted, log)
-        _record_failures(store, index, outcome.failures, result)
-        result.uploaded += len(outcome.accepted)
-        room = PREVIEW_ROWS - len(result.preview)
-        result.preview.extend(
-            PageRow(r.page_id, r.title, r.version, r.page_metadata.get("url", ""))
-            for r in sent[: max(room, 0)]
+    def _before_write(self) -> None:
+        """Marks the run as owing an ingestion request before its first write, so a crash
+        after writing still gets its ``indexes.sync`` from the next run."""
+        if not self.wrote:
+            self.store.ledger.owe_commit(self.run_id)
+            self.wrote = True
+
+    def _record_replaced(self, accepted: list[AcceptedPage]) -> None:
+        """Records the accepted pages with their new stored copy, then deletes the copies they
+        replace (v2 files); a page whose old copy could not be deleted stays ``replacing``."""
+        ledger, index_id = self.store.ledger, self.index.id
+        if self.sink.target != Target.INDEX:  # a pipeline replaces a document in place
+            ledger.record_accepted(index_id, accepted)
+            return
+        old = ledger.file_ids(index_id, [page.page_id for page in accepted])
+        pages = [
+            dataclasses.replace(page, replacing=old.get(page.page_id) not in (None, page.file_id))
+            for page in accepted
+        ]
+        ledger.record_accepted(index_id, pages)
+        stale = {page.document_id: old[page.page_id] for page in pages if page.replacing}
+        if not stale:
+            return
+        try:
+            self.sink.delete(self.result.pipeline_id, list(stale), stored_ids=stale)
+        except LlamaCloudError as exc:
+            self.log(f"could not delete {len(stale)} replaced files (the next run will): {exc}")
+            return
+        ledger.done_replacing(index_id, [page.page_id for page in pages if page.replacing])
+
+    def _staged(
+        self, action: Action, stage: Stage, batch_size: int = 100
+    ) -> Iterator[list[StagedPage]]:
+        return self.store.ledger.iter_staged(
+            self.index.id, self.space_key, action=action, stage=stage, batch_size=batch_size
         )
-        log(f"{space_key}: uploaded {result.uploaded} documents")
 
+    def _document_id(self, row: StagedPage) -> str:
+        return document_id(self.scope, row.page_id)
 
-def _record_replaced(
-    store: StateStore,
-    sink: Sink,
-    index: Index,
-    target_id: str,
-    accepted: list[AcceptedPage],
-    log: Log,
-) -> None:
-    """Records the accepted pages with their new stored copy, then deletes the copies they
-    replace (v2 files); a page whose old copy could not be deleted stays ``replacing``."""
-    if sink.target != Target.INDEX:  # a pipeline replaces a document in place
-        store.ledger.record_accepted(index.id, accepted)
-        return
-    old = store.ledger.file_ids(index.id, [page.page_id for page in accepted])
-    pages = [
-        dataclasses.replace(page, replacing=old.get(page.page_id) not in (None, page.file_id))
-        for page in accepted
-    ]
-    store.ledger.record_accepted(index.id, pages)
-    stale = {page.document_id: old[page.page_id] for page in pages if page.replacing}
-    if not stale:
-        return
-    try:
-        sink.delete(target_id, list(stale), stored_ids=stale)
-    except LlamaCloudError as exc:
-        log(f"could not delete {len(stale)} replaced files (the next run will): {exc}")
-        return
-    store.ledger.done_replacing(index.id, [page.page_id for page in pages if page.replacing])
+    def _announced(self, batches: Iterator[list[StagedPage]]) -> Iterator[list[StagedPage]]:
+        """The batches, each recorded as pending before it goes out (see ``record_pending``)."""
+        for batch in batches:
+            self._before_write()
+            pages = [(r.page_id, r.space_key, self._document_id(r)) for r in batch]
+            self.store.ledger.record_pending(self.index.id, pages)
+            yield batch
 
-
-def _delete_gone(
-    store: StateStore,
-    sink: Sink,
-    index: Index,
-    space_key: str,
-    scope: str,
-    breaker: Breaker,
-    allow_mass_delete: bool,
-    result: UploadResult,
-    writes: _Writes,
-    log: Log,
-) -> None:
-    ledger = store.ledger
-    still_here = ledger.known_pages(index.id, space_key)
-    gone = [
-        (row.page_id, space_key)
-        for batch in ledger.iter_staged(
-            index.id, space_key, action=Action.DELETE, stage=Stage.FETCHED
-        )
-        for row in batch
-        if row.page_id in still_here
-    ]
-    if not gone:
-        return
-    synced = ledger.count_synced(index.id, space_key)
-    if not allow_mass_delete and len(gone) > index.max_delete_fraction * synced:
-        result.deletions_refused = len(gone)
-        log(
-            f"{space_key}: refused to delete {len(gone)} of {synced} documents "
-            f"(limit {index.max_delete_fraction:.0%}); rerun with --full to allow"
-        )
-        return
-    writes.before()
-    stored = ledger.file_ids(index.id, [page_id for page_id, _ in gone])
-    deletions = upload_batches.delete_documents(
-        sink, result.pipeline_id, scope, gone, breaker, stored
-    )
-    for outcome in deletions:
-        ledger.record_deleted(index.id, outcome.deleted)
-        _record_failures(store, index, outcome.failures, result)
-        result.deleted += len(outcome.deleted)
-    log(f"{space_key}: deleted {result.deleted} documents")
-
-
-def _announced(
-    store: StateStore,
-    index: Index,
-    scope: str,
-    batches: Iterator[list[StagedPage]],
-    writes: _Writes,
-) -> Iterator[list[StagedPage]]:
-    """The batches, each recorded as pending before it goes out (see ``record_pending``)."""
-    for batch in batches:
-        writes.before()
-        pages = [(r.page_id, r.space_key, document_id(scope, r.page_id)) for r in batch]
-        store.ledger.record_pending(index.id, pages)
-        yield batch
-
-
-def _record_failures(
-    store: StateStore, index: Index, failures: list[PageFailure], result: UploadResult
-) -> None:
-    store.ledger.record_failed(index.id, failures)
-    result.failed += len(failures)
-    result.errors.extend(failure.error for failure in failures)
+    def _record_failures(self, failures: list[PageFailure]) -> None:
+        self.store.ledger.record_failed(self.index.id, failures)
+        self.result.failed += len(failures)
+        self.result.errors.extend(failure.error for failure in failures)
 
 
 def _problems(result: UploadResult, index: Index) -> str | None:

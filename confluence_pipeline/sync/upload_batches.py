@@ -146,7 +146,9 @@ _METADATA_KEYS = (
     "url",
     "version",
     "last_modified",
+    "author",
     "author_id",
+    "editor",
     "breadcrumb",
 )
 

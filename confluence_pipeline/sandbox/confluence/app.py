@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..mangle import BODY_KINDS, damaged
-from . import search, v1, v2
+from . import people, search, v1, v2
 from .admin import admin_routes
 from .auth import Authenticator
 from .content import build_site
@@ -41,6 +41,7 @@ _PUBLIC: tuple[tuple[str, Callable[[Call], Response]], ...] = (
     ("/api/v2/pages/{id}/children", v2.page_children),
     ("/rest/api/search", search.search),
     ("/rest/api/content/search", search.content_search),
+    ("/rest/api/user/bulk", people.bulk_users),
     *v1.ROUTES,  # after content/search, which content/{id} would shadow
 )
 

@@ -80,7 +80,7 @@ def _children(element: etree._Element, ctx: _Ctx) -> str:
 
 
 def _element(element: etree._Element, ctx: _Ctx) -> str:
-    tag = element.tag
+    tag = str(element.tag)  # a string: _children passes elements only, never comments or PIs
     if tag.startswith(AC):
         return _ac(element, tag[len(AC) :], ctx)
     if tag.startswith(RI) or tag.startswith("{"):

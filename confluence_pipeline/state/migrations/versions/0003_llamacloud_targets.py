@@ -1,8 +1,8 @@
 """LlamaCloud targets: an index's target (pipeline | index) and v2 index id, its migration in
 progress, each page's directory file id, runs' searchable time and owed index sync
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002_people
 """
 
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0003"
+down_revision: str | None = "0002_people"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
