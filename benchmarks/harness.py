@@ -38,6 +38,16 @@ class Sandboxes:
             "confluence_bytes": wiki["bytes_sent"],
             "llamacloud_requests": cloud["requests_total"],
             "documents_upserted": cloud["documents_upserted"],
+            "llamacloud_writes": sum(
+                cloud.get(key, 0)
+                for key in (
+                    "documents_upserted",
+                    "documents_deleted",
+                    "files_uploaded",
+                    "files_deleted",
+                    "index_syncs",
+                )
+            ),
         }
 
 

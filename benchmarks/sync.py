@@ -6,6 +6,8 @@ and 0.5 % trashed. Then a memory run: the pipeline's full sync at 5x the pages.
 
     .venv/bin/python benchmarks/sync.py            # 10,000 pages in 5 spaces, then 50,000
     .venv/bin/python benchmarks/sync.py --quick    # 500 pages, then 2,500: a smoke run
+    .venv/bin/python benchmarks/sync.py --quick --target index   # the pipeline alone, on one
+        # LlamaCloud target (pipeline | index), with time to searchable beside time to accepted
 
 The pipeline runs :func:`confluence_pipeline.sync.run.sync_spaces` (what each Dagster run does,
 spaces in parallel as a Dagster deployment runs partitions, without the orchestrator's own
@@ -54,33 +56,50 @@ def _contender(argv: list[str]) -> None:
 
 
 def _run_pipeline(state_url: str, wiki_url: str, cloud_url: str) -> float:
+    """The sync's seconds until LlamaCloud accepted everything; also writes, in
+    ``BENCH_SEARCHABLE``, the seconds until it was searchable."""
     import time
 
     from confluence_pipeline.confluence import ConfluenceClient, basic_auth
-    from confluence_pipeline.llamacloud import LlamaCloudSink
+    from confluence_pipeline.llamacloud import open_sink
     from confluence_pipeline.runtime import allocator
     from confluence_pipeline.state import StateStore
+    from confluence_pipeline.state.models import utcnow
+    from confluence_pipeline.sync.results import SpaceSyncResult
     from confluence_pipeline.sync.run import sync_spaces
+    from confluence_pipeline.sync.upload import wait_searchable
 
     allocator.tune()
     started = time.perf_counter()
+    since = utcnow()
     store = StateStore.open(state_url, SECRET)
     index = store.registry.get_index(INDEX)
     with (
         ConfluenceClient(wiki_url, basic_auth(EMAIL, TOKEN)) as client,
-        LlamaCloudSink(API_KEY, PROJECT, base_url=cloud_url) as sink,
+        open_sink(index.target, API_KEY, PROJECT, base_url=cloud_url) as sink,
     ):
         results = sync_spaces(store, client, sink, index, index.spaces)
-    failed = {key: str(r) for key, r in results.items() if isinstance(r, Exception)}
-    if failed:
-        raise SystemExit(f"pipeline failed: {failed}")
-    return time.perf_counter() - started
+        failed = {key: str(r) for key, r in results.items() if isinstance(r, Exception)}
+        if failed:
+            raise SystemExit(f"pipeline failed: {failed}")
+        accepted = time.perf_counter() - started
+        wrote = any(
+            r.upload.uploaded or r.upload.deleted
+            for r in results.values()
+            if isinstance(r, SpaceSyncResult)
+        )
+        target_id = store.registry.get_index(INDEX).target_id()
+        if wrote and target_id and not wait_searchable(sink, target_id, since, 600):
+            raise SystemExit("not searchable after 600 s")
+    searchable = time.perf_counter() - started if wrote else accepted
+    Path(os.environ["BENCH_REPORT"] + ".searchable").write_text(str(searchable))
+    return accepted
 
 
 class Bench:
     """One set of sandboxes, the pipeline's state, and the measurements taken so far."""
 
-    def __init__(self, boxes: Any, workdir: Path) -> None:
+    def __init__(self, boxes: Any, workdir: Path, target: str = "pipeline") -> None:
         from confluence_pipeline.confluence import ConfluenceClient, basic_auth
         from confluence_pipeline.llamacloud import pipeline_name
         from confluence_pipeline.state import StateStore
@@ -102,7 +121,7 @@ class Bench:
         )
         self.spaces = [space["key"] for space in boxes.wiki.spaces()]
         store.registry.create_index(
-            name=INDEX, spaces=self.spaces, pipeline_name=pipeline_name(INDEX)
+            name=INDEX, spaces=self.spaces, pipeline_name=pipeline_name(INDEX), target=target
         )
         store.close()
 
@@ -110,6 +129,7 @@ class Bench:
         from benchmarks.harness import measure
 
         report = self.workdir / f"{contender}-{len(self.rows)}.json"
+        self.last_report = report
         args = [self.state_url] if contender == "pipeline" else []
         command = [sys.executable, __file__, contender, *args, self.boxes.wiki_url]
         command.append(self.boxes.cloud_url)
@@ -169,6 +189,49 @@ def compare(pages: int, spaces: int, latency_ms: int) -> list[Any]:
         return bench.rows
 
 
+def compare_targets(pages: int, spaces: int, latency_ms: int, target: str, delay_ms: int) -> None:
+    """The pipeline alone on one LlamaCloud target: accepted vs searchable, requests, writes."""
+    from benchmarks.harness import print_table, sandboxes
+
+    print(
+        f"target {target}: {pages} pages in {spaces} spaces, {latency_ms} ms latency, "
+        f"ingestion {delay_ms} ms",
+        flush=True,
+    )
+    rows = []
+    bound = spaces * (math.ceil(pages / spaces / 250) + 2)
+    with (
+        sandboxes(spaces=spaces, pages_per_space=pages // spaces, latency_ms=latency_ms) as boxes,
+        tempfile.TemporaryDirectory() as workdir,
+    ):
+        boxes.cloud.set_ingestion(delay_ms=delay_ms)
+        bench = Bench(boxes, Path(workdir), target)
+        for number, phase in enumerate(PHASES):
+            if number == 2:
+                bench.edit_and_trash(0.01, 0.005)
+            measured, extra = bench.run("pipeline", phase)
+            searchable = float(Path(str(bench.last_report) + ".searchable").read_text())
+            counters = measured.counters
+            rows.append(
+                [
+                    target,
+                    phase,
+                    f"{measured.seconds:.2f}",
+                    f"{extra['sync_seconds']:.2f}",
+                    f"{searchable:.2f}",
+                    counters["confluence_requests"],
+                    counters["llamacloud_requests"],
+                    counters["llamacloud_writes"],
+                ]
+            )
+            if number == 1:
+                assert counters["confluence_requests"] <= bound, counters
+                assert counters["llamacloud_writes"] == 0, counters
+    columns = ["target", "phase", "seconds", "accepted s", "searchable s"]
+    print_table([*columns, "confluence requests", "llamacloud requests", "llamacloud writes"], rows)
+    print(f"no-op bound: {bound} Confluence requests, 0 LlamaCloud writes", flush=True)
+
+
 def memory_run(pages: int, spaces: int, latency_ms: int) -> Any:
     from benchmarks.harness import sandboxes
 
@@ -195,6 +258,10 @@ def main() -> None:
     parser.add_argument("--memory-pages", type=int, default=50_000, help="0 skips the run")
     parser.add_argument("--json", type=Path, help="also write the rows to this file")
     parser.add_argument("--report", type=Path, help="only print the report of a --json file")
+    parser.add_argument(
+        "--target", choices=("pipeline", "index"), help="the pipeline alone on this target"
+    )
+    parser.add_argument("--ingest-delay-ms", type=int, default=200, help="with --target")
     args = parser.parse_args()
     if args.report:
         from benchmarks.report import load, print_report
@@ -205,6 +272,9 @@ def main() -> None:
         return
     if args.quick:
         args.pages, args.memory_pages = 500, 2_500
+    if args.target:
+        compare_targets(args.pages, args.spaces, args.latency_ms, args.target, args.ingest_delay_ms)
+        return
 
     from benchmarks.report import print_report
 

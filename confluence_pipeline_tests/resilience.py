@@ -21,7 +21,7 @@ from confluence_pipeline.confluence import (
     RetryTransport,
     basic_auth,
 )
-from confluence_pipeline.llamacloud import LlamaCloudSink, document_id
+from confluence_pipeline.llamacloud import IndexSink, LlamaCloudSink, document_id, open_sink
 from confluence_pipeline.sync.results import SpaceSyncResult
 from confluence_pipeline.sync.run import sync_spaces
 from confluence_pipeline.sync.spaces import site_id
@@ -62,9 +62,11 @@ def fast_client(
     )
 
 
-def fast_sink(cloud_url: str, max_retries: int = 5) -> LlamaCloudSink:
-    return LlamaCloudSink(
-        API_KEY, PROJECT, base_url=cloud_url, timeout=READ_TIMEOUT, max_retries=max_retries
+def fast_sink(
+    cloud_url: str, max_retries: int = 5, target: str = "pipeline"
+) -> LlamaCloudSink | IndexSink:
+    return open_sink(
+        target, API_KEY, PROJECT, base_url=cloud_url, timeout=READ_TIMEOUT, max_retries=max_retries
     )
 
 
@@ -76,8 +78,12 @@ def set_faults(url: str, **settings: Any) -> dict[str, Any]:
 
 def sync_all(world: World, **options: Any) -> dict[str, SpaceSyncResult | Exception]:
     """Every space of the ``docs`` index, in parallel, with fast-failing clients."""
-    with fast_client(world.wiki_url) as client, fast_sink(world.cloud_url) as sink:
-        return sync_spaces(world.store, client, sink, world.index(), world.space_keys, **options)
+    index = world.index()
+    with (
+        fast_client(world.wiki_url) as client,
+        fast_sink(world.cloud_url, target=index.target) as sink,
+    ):
+        return sync_spaces(world.store, client, sink, index, world.space_keys, **options)
 
 
 def current_pages(world: World) -> dict[str, tuple[str, int]]:

@@ -15,8 +15,8 @@ def main(argv: list[str]) -> int:
     state_url, wiki_url, cloud_url, spaces = argv
     store = StateStore.open(state_url, SECRET)
     try:
-        with fast_client(wiki_url) as client, fast_sink(cloud_url) as sink:
-            index = store.registry.get_index("docs")
+        index = store.registry.get_index("docs")
+        with fast_client(wiki_url) as client, fast_sink(cloud_url, target=index.target) as sink:
             results = sync_spaces(store, client, sink, index, spaces.split(","))
     finally:
         store.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
@@ -16,6 +17,7 @@ from confluence_pipeline.defs.resources import (
     StateResource,
 )
 from confluence_pipeline.defs.sensors import sync_due_sensor
+from confluence_pipeline.state.models import MIGRATION_STALE
 from confluence_pipeline_tests.world import World
 
 
@@ -47,6 +49,25 @@ def _materialize(world: World, instance: dg.DagsterInstance, key: str) -> dg.Exe
     )
 
 
+def test_pages_accepted_but_not_yet_searchable_warn_on_the_index_target(
+    world: World, instance: dg.DagsterInstance
+) -> None:
+    world.store.registry.update_index("docs", target="index")
+    world.cloud.set_ingestion(delay_ms=3_600_000)
+    register_partitions(instance, ["docs"], world.space_keys)
+
+    result = _materialize(world, instance, f"docs|{world.space_keys[0]}")
+
+    assert result.success
+    uploads = result.asset_materializations_for_node("llamacloud_uploads")[0].metadata
+    assert (uploads["target"].value, uploads["index_syncs"].value) == ("index", 1)
+    assert (uploads["pending_ingestion"].value, uploads["searchable_at"].value) == (30, "")
+    [check] = [
+        c for c in result.get_asset_check_evaluations() if c.check_name == "documents_searchable"
+    ]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+
+
 def test_definitions_load_with_four_assets_one_job_two_sensors() -> None:
     repo = defs.get_repository_def()
     assert {key.to_user_string() for key in repo.asset_graph.get_all_asset_keys()} == {
@@ -74,7 +95,12 @@ def test_materialize_one_partition_uploads_its_pages(
     assert (pages["pages_listed"].value, pages["pages_new"].value) == (30, 30)
     assert "|" in pages["changed_pages"].value  # a Markdown table preview
     checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
-    assert checks == {"uploads_succeeded": True, "no_mass_deletion": True}
+    assert checks == {
+        "uploads_succeeded": True,
+        "no_mass_deletion": True,
+        "documents_searchable": True,
+    }
+    assert uploads["searchable_at"].value and uploads["pending_ingestion"].value == 0
     assert len(world.documents()) == 30
     run = world.store.ledger.run_for(result.run_id)
     assert run is not None and run.status == "success"
@@ -160,3 +186,13 @@ def test_sensor_removes_partitions_of_deleted_indexes(
         if isinstance(r, dg.DeleteDynamicPartitionsRequest)
     }
     assert removed == {"index": {"gone"}, "space": {"OLD"}}
+
+
+def test_sensor_waits_while_a_migration_runs(world: World, instance: dg.DagsterInstance) -> None:
+    beat = datetime.now(UTC)
+    world.store.registry.update_index("docs", migrating_to="index", migration_heartbeat=beat)
+    assert _evaluate(world, instance).run_requests == []
+
+    stale = beat - MIGRATION_STALE - timedelta(seconds=1)  # a migration killed long ago
+    world.store.registry.update_index("docs", migration_heartbeat=stale)
+    assert len(_evaluate(world, instance).run_requests) == len(world.space_keys)

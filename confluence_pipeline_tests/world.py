@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from confluence_pipeline.confluence import ConfluenceClient, basic_auth
-from confluence_pipeline.llamacloud import LlamaCloudSink, pipeline_name
+from confluence_pipeline.llamacloud import IndexSink, LlamaCloudSink, open_sink, pipeline_name
 from confluence_pipeline.sandbox import confluence, llamacloud
 from confluence_pipeline.sandbox.admin import ConfluenceAdmin, LlamaCloudAdmin
 from confluence_pipeline.sandbox.server import ServerThread
@@ -52,8 +52,10 @@ class World:
     def client(self) -> ConfluenceClient:
         return ConfluenceClient(self.wiki_url, basic_auth(EMAIL, TOKEN))
 
-    def sink(self) -> LlamaCloudSink:
-        return LlamaCloudSink(API_KEY, PROJECT, base_url=self.cloud_url)
+    def sink(self, name: str = "docs") -> LlamaCloudSink | IndexSink:
+        """The sink of the index's target (``pipeline`` when there is no such index)."""
+        names = {index.name: index.target for index in self.store.registry.list_indexes()}
+        return open_sink(names.get(name, "pipeline"), API_KEY, PROJECT, base_url=self.cloud_url)
 
     def connect(self, name: str = "sandbox") -> None:
         with self.client() as client:
@@ -67,22 +69,32 @@ class World:
             secret=TOKEN,
         )
 
-    def create_index(self, name: str = "docs", spaces: list[str] | None = None) -> Index:
+    def create_index(
+        self, name: str = "docs", spaces: list[str] | None = None, target: str = "pipeline"
+    ) -> Index:
         return self.store.registry.create_index(
-            name=name, spaces=spaces or self.space_keys, pipeline_name=pipeline_name(name)
+            name=name,
+            spaces=spaces or self.space_keys,
+            pipeline_name=pipeline_name(name),
+            target=target,
         )
 
     def index(self, name: str = "docs") -> Index:
         return self.store.registry.get_index(name)
 
     def sync(self, space: str, name: str = "docs", **options: object) -> SpaceSyncResult:
-        with self.client() as client, self.sink() as sink:
+        with self.client() as client, self.sink(name) as sink:
             return sync_space(self.store, client, sink, self.index(name), space, **options)  # type: ignore[arg-type]
 
-    def documents(self, name: str = "docs") -> dict[str, dict[str, object]]:
-        pipeline_id = self.index(name).pipeline_id
-        assert pipeline_id is not None
-        return self.cloud.documents(pipeline_id)
+    def documents(self, name: str = "docs") -> dict[str, dict[str, Any]]:
+        """The index's live documents by id (on the ``index`` target: its files by
+        ``unique_id``, asserting there is one file per id)."""
+        index = self.index(name)
+        target_id = index.target_id()
+        assert target_id is not None
+        if index.target == "pipeline":
+            return self.cloud.documents(target_id)
+        return self.cloud.files_by_unique_id(target_id)
 
     def page_ids(self, space: str) -> list[str]:
         with self.client() as client:

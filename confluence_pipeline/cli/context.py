@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from confluence_pipeline.llamacloud import LlamaCloudSink
+from confluence_pipeline.llamacloud import IndexSink, LlamaCloudSink, open_sink
 from confluence_pipeline.settings import Settings
 from confluence_pipeline.state import StateStore
 
@@ -21,9 +21,10 @@ def open_state() -> Iterator[StateStore]:
         yield store
 
 
-def llamacloud_sink() -> LlamaCloudSink:
+def llamacloud_sink(target: str = "pipeline") -> LlamaCloudSink | IndexSink:
+    """The sink of ``target`` (``pipeline`` or ``index``) for the configured project."""
     cloud = Settings.from_env().llamacloud()
-    return LlamaCloudSink(cloud.api_key, cloud.project_id, base_url=cloud.base_url)
+    return open_sink(target, cloud.api_key, cloud.project_id, base_url=cloud.base_url)
 
 
 def dagster_instance() -> dg.DagsterInstance:

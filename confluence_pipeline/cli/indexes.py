@@ -1,4 +1,4 @@
-"""`index create|list|show|update|delete|apply`."""
+"""`index create|list|show|update|delete|apply|migrate`."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from confluence_pipeline.cli.context import dagster_instance, llamacloud_sink, o
 from confluence_pipeline.cli.output import console, fail, print_json, print_table
 from confluence_pipeline.defs.partitions import register_partitions
 from confluence_pipeline.llamacloud import pipeline_name
-from confluence_pipeline.state import Index, StateStore
-from confluence_pipeline.sync.connections import open_quick_client
+from confluence_pipeline.state import Index, StateStore, Target
+from confluence_pipeline.state.registry import check_target
+from confluence_pipeline.sync.connections import open_client, open_quick_client
+from confluence_pipeline.sync.migrate import migrate_index
 from confluence_pipeline.sync.scope import check_cql
-from confluence_pipeline.sync.spaces import verify_spaces
+from confluence_pipeline.sync.spaces import connection_id, verify_spaces
 
 NO_VERIFY = click.option(
     "--no-verify",
@@ -97,8 +99,11 @@ def _describe(store: StateStore, index: Index) -> dict[str, Any]:
         "interval_minutes": index.interval_minutes,
         "enabled": index.enabled,
         "connection": connection,
+        "target": index.target,
         "pipeline_name": index.pipeline_name,
         "pipeline_id": index.pipeline_id,
+        "v2_index_id": index.v2_index_id,
+        "migrating_to": index.migrating_to,
         "max_delete_fraction": index.max_delete_fraction,
         "include_restricted": index.include_restricted,
         "labels": index.labels or [],
@@ -108,6 +113,29 @@ def _describe(store: StateStore, index: Index) -> dict[str, Any]:
         "owners": index.owners,
         "created_at": index.created_at,
     }
+
+
+_TARGET = click.option(
+    "--target",
+    help="Where documents go in LlamaCloud: pipeline (Index v1) or index (Index v2).",
+)
+
+
+def _check_target(target: str) -> None:
+    """Refuses an unknown target, and ``index`` when the LlamaCloud plan lacks Index v2."""
+    check_target(target)
+    if target == Target.INDEX:
+        with llamacloud_sink(target) as sink:
+            sink.check_available()
+
+
+def _target_change(index: Index, target: str) -> None:
+    """Refuses to switch an index that already holds documents (that is `index migrate`)."""
+    if target != index.target and index.target_id() is not None:
+        raise fail(
+            f"index {index.name!r} already has documents on its {index.target} target: "
+            f"move them with `confluence-pipeline index migrate {index.name} --to {target}`"
+        )
 
 
 def _verify(store: StateStore, connection: str | None, spaces: list[str]) -> None:
@@ -141,6 +169,7 @@ def index() -> None:
 @click.option("--max-delete-fraction", default=0.5, show_default=True, type=float)
 @click.option("--disabled", is_flag=True, help="Create it paused (the sensor skips it).")
 @scope_options(create=True)
+@_TARGET
 @NO_VERIFY
 def create(
     name: str,
@@ -155,9 +184,11 @@ def create(
     under: str | None,
     cql: str | None,
     owners: tuple[str, ...],
+    target: str | None,
     no_verify: bool,
 ) -> None:
     """Create an index over some spaces (checked against the connection first)."""
+    _check_target(target or Target.PIPELINE)
     scope = _scope_changes(include_restricted, labels, exclude_labels, under, cql, owners)
     with open_state() as store:
         if not no_verify:
@@ -173,6 +204,7 @@ def create(
             connection=connection,
             enabled=not disabled,
             max_delete_fraction=max_delete_fraction,
+            target=target or Target.PIPELINE,
         )
         _register(store)
     console.print(f"created index {name}", markup=False)
@@ -189,7 +221,7 @@ def list_(as_json: bool) -> None:
         return
     print_table(
         "Indexes",
-        ["name", "spaces", "interval (min)", "enabled", "connection", "pipeline"],
+        ["name", "spaces", "interval (min)", "enabled", "connection", "target", "pipeline"],
         [
             [
                 d["name"],
@@ -197,6 +229,7 @@ def list_(as_json: bool) -> None:
                 d["interval_minutes"],
                 d["enabled"],
                 d["connection"],
+                d["target"],
                 d["pipeline_name"],
             ]
             for d in data
@@ -226,6 +259,7 @@ def show(name: str, as_json: bool) -> None:
 @click.option("--max-delete-fraction", type=float)
 @click.option("--enable/--disable", default=None, help="Resume or pause scheduled syncs.")
 @scope_options(create=False)
+@_TARGET
 @NO_VERIFY
 def update(
     name: str,
@@ -240,6 +274,7 @@ def update(
     under: str | None,
     cql: str | None,
     owners: tuple[str, ...],
+    target: str | None,
     no_verify: bool,
 ) -> None:
     """Change an index."""
@@ -254,9 +289,14 @@ def update(
         changes["max_delete_fraction"] = max_delete_fraction
     if enable is not None:
         changes["enabled"] = enable
+    if target is not None:
+        changes["target"] = target
     if not changes:
         raise fail("nothing to update: give at least one option (see --help)")
     with open_state() as store:
+        if target is not None:
+            _target_change(store.registry.get_index(name), target)
+            _check_target(target)
         if not no_verify and (spaces is not None or connection is not None):
             _verify_update(store, name, changes)
         _check_cql_update(store, name, changes)
@@ -267,22 +307,23 @@ def update(
 
 def _check_cql_update(store: StateStore, name: str, changes: dict[str, Any]) -> None:
     """Tests the index's CQL clause after ``changes`` when they set one."""
-    if not changes.get("cql"):
-        return
+    if changes.get("cql"):
+        connection, spaces = _after(store, name, changes)
+        _check_cql(store, connection, spaces, changes["cql"])
+
+
+def _after(store: StateStore, name: str, changes: dict[str, Any]) -> tuple[str | None, list[str]]:
+    """The index's connection name and spaces once ``changes`` apply."""
     current = store.registry.get_index(name)
     connection = changes.get("connection")
     if connection is None and current.connection_id is not None:
         connection = store.registry.connection_by_id(current.connection_id).name
-    _check_cql(store, connection, changes.get("spaces", current.spaces), changes["cql"])
+    return connection, list(changes.get("spaces", current.spaces))
 
 
 def _verify_update(store: StateStore, name: str, changes: dict[str, Any]) -> None:
     """Checks the index's spaces after ``changes`` against its connection after them."""
-    current = store.registry.get_index(name)
-    connection = changes.get("connection")
-    if connection is None and current.connection_id is not None:
-        connection = store.registry.connection_by_id(current.connection_id).name
-    _verify(store, connection, changes.get("spaces", current.spaces))
+    _verify(store, *_after(store, name, changes))
 
 
 @index.command("delete")
@@ -292,10 +333,11 @@ def delete(name: str, purge_documents: bool) -> None:
     """Delete an index (its LlamaCloud documents stay unless --purge-documents)."""
     with open_state() as store:
         existing = store.registry.get_index(name)
-        if purge_documents and existing.pipeline_id:
-            with llamacloud_sink() as sink:
-                ids = sink.list_document_ids(existing.pipeline_id)
-                sink.delete(existing.pipeline_id, sorted(ids))
+        target_id = existing.target_id()
+        if purge_documents and target_id:
+            with llamacloud_sink(existing.target) as sink:
+                ids = sink.list_document_ids(target_id)
+                sink.delete(target_id, sorted(ids))
         store.registry.delete_index(name)
     console.print(f"deleted index {name}", markup=False)
 
@@ -325,6 +367,7 @@ def apply(file: Path, no_verify: bool) -> None:
         "under",
         "cql",
         "owners",
+        "target",
     }
     for position, entry in enumerate(entries, 1):
         unknown = set(entry) - allowed
@@ -333,8 +376,13 @@ def apply(file: Path, no_verify: bool) -> None:
                 f"{file}: index #{position} needs `name` and a list `spaces`"
                 + (f"; unknown keys: {', '.join(sorted(unknown))}" if unknown else "")
             )
+    for target in {str(e["target"]) for e in entries if "target" in e}:
+        _check_target(target)
     with open_state() as store:
-        existing = {i.name for i in store.registry.list_indexes()}
+        existing = {i.name: i for i in store.registry.list_indexes()}
+        for entry in entries:
+            if entry["name"] in existing and "target" in entry:
+                _target_change(existing[entry["name"]], str(entry["target"]))
         if not no_verify:
             for entry in entries:
                 if entry["name"] in existing:
@@ -355,3 +403,38 @@ def apply(file: Path, no_verify: bool) -> None:
                 )
                 console.print(f"created index {entry['name']}", markup=False)
         _register(store)
+
+
+@index.command("migrate")
+@click.argument("name")
+@click.option("--to", "to", required=True, help="The target to move to: pipeline or index.")
+@click.option("--keep-old", is_flag=True, help="Keep the old pipeline or index in LlamaCloud.")
+def migrate(name: str, to: str, keep_old: bool) -> None:
+    """Move an index's documents to its other LlamaCloud target, then switch it there."""
+    check_target(to)
+    with open_state() as store:
+        existing = store.registry.get_index(name)
+        if existing.target == to:
+            raise fail(f"index {name!r} is already on the {to} target")
+        connection = store.registry.connection_by_id(connection_id(existing))
+        with (
+            open_client(store, connection) as client,
+            llamacloud_sink(existing.target) as source,
+            llamacloud_sink(to) as dest,
+        ):
+            result = migrate_index(
+                store,
+                client,
+                source,
+                dest,
+                existing,
+                keep_old=keep_old,
+                log=lambda line: console.print(line, markup=False),
+            )
+    console.print(
+        f"migrated index {name} from {result.source} to {result.target}: {result.pages} pages "
+        f"({result.reused} already there, {result.copied_from_source} copied, "
+        f"{result.fetched} fetched from Confluence, {result.gone} gone); old target "
+        + ("deleted" if result.old_deleted else "kept"),
+        markup=False,
+    )

@@ -39,6 +39,13 @@ def require_sandbox() -> None:
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--latency-ms", default=0, show_default=True, type=click.IntRange(0, 60_000))
 @click.option("--fault-rate", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0))
+@click.option(
+    "--ingest-delay-ms",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 3_600_000),
+    help="How long LlamaCloud takes to make accepted documents searchable.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 def sandbox(
     confluence_port: int,
@@ -48,6 +55,7 @@ def sandbox(
     seed: int,
     latency_ms: int,
     fault_rate: float,
+    ingest_delay_ms: int,
     host: str,
 ) -> None:
     """Serve the Confluence Cloud and LlamaCloud emulators on real ports until stopped."""
@@ -67,7 +75,12 @@ def sandbox(
             confluence_port or free_port(host),
         ),
         "llamacloud": (
-            llamacloud.create_app(latency_ms=latency_ms, fault_rate=fault_rate, seed=seed),
+            llamacloud.create_app(
+                latency_ms=latency_ms,
+                fault_rate=fault_rate,
+                seed=seed,
+                ingest_delay_ms=ingest_delay_ms,
+            ),
             llamacloud_port or free_port(host),
         ),
     }

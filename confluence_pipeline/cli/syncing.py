@@ -6,9 +6,10 @@ import time
 
 import click
 
-from confluence_pipeline.cli.context import dagster_instance, open_state
+from confluence_pipeline.cli.context import dagster_instance, llamacloud_sink, open_state
 from confluence_pipeline.cli.output import (
     StepProgress,
+    console,
     debugging,
     fail,
     print_json,
@@ -17,7 +18,9 @@ from confluence_pipeline.cli.output import (
 from confluence_pipeline.definitions import defs
 from confluence_pipeline.defs.launch import LaunchedRun, run_sync
 from confluence_pipeline.settings import Settings
-from confluence_pipeline.state import StateStore, SyncRun
+from confluence_pipeline.state import Index, StateStore, SyncRun
+from confluence_pipeline.state.models import utcnow
+from confluence_pipeline.sync.upload import wait_searchable
 
 HISTORY_COLUMNS = [
     "index",
@@ -32,6 +35,7 @@ HISTORY_COLUMNS = [
     "deleted",
     "failed",
     "uploaded",
+    "searchable_at",
     "error",
 ]
 
@@ -52,6 +56,7 @@ def history_rows(store: StateStore, runs: list[SyncRun]) -> list[list[object]]:
             r.pages_deleted,
             r.pages_failed,
             r.documents_uploaded,
+            r.searchable_at,
             (r.error or "")[:120] or None,
         ]
         for r in runs
@@ -78,11 +83,26 @@ def _note(outcome: LaunchedRun, run: SyncRun | None) -> str:
 @click.option(
     "--allow-mass-delete", is_flag=True, help="Allow deleting more than the index's share."
 )
-def sync(name: str, spaces: tuple[str, ...], full: bool, allow_mass_delete: bool) -> None:
+@click.option("--wait", is_flag=True, help="Wait until the synced pages are searchable.")
+@click.option(
+    "--timeout",
+    default=600.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds --wait waits for ingestion.",
+)
+def sync(
+    name: str,
+    spaces: tuple[str, ...],
+    full: bool,
+    allow_mass_delete: bool,
+    wait: bool,
+    timeout: float,
+) -> None:
     """Sync an index now, through the Dagster job (runs show in the UI)."""
     Settings.from_env().llamacloud()  # missing variables fail before any run starts
     with open_state() as store:
-        index = store.registry.get_index(name)
+        index = _after_migration(store, store.registry.get_index(name))
         unknown = [s for s in spaces if s not in index.spaces]
         if unknown:
             raise fail(
@@ -107,11 +127,14 @@ def sync(name: str, spaces: tuple[str, ...], full: bool, allow_mass_delete: bool
                 outcomes.append(outcome)
                 run = store.ledger.run_for(outcome.dagster_run_id)
                 progress.done(space, outcome.success, _note(outcome, run))
-        runs = [store.ledger.run_for(o.dagster_run_id) for o in outcomes]
+        found = [store.ledger.run_for(o.dagster_run_id) for o in outcomes]
+        runs = [r for r in found if r is not None]
+        if wait:
+            runs = _wait_searchable(store, index, runs, timeout)
         print_table(
             f"Sync of {name} ({time.monotonic() - started:.1f} s)",
             HISTORY_COLUMNS,
-            history_rows(store, [r for r in runs if r is not None]),
+            history_rows(store, runs),
         )
     failed = [(o, r) for o, r in zip(outcomes, runs, strict=True) if not o.success]
     if failed:
@@ -121,6 +144,46 @@ def sync(name: str, spaces: tuple[str, ...], full: bool, allow_mass_delete: bool
             f"sync of {name} / {first.space} failed: {_why(first, run)}{others}; "
             f"`confluence-pipeline history {name}` lists the runs"
         )
+
+
+def _after_migration(store: StateStore, index: Index) -> Index:
+    """The index once no `index migrate` is moving it (a dead migration stops counting)."""
+    if index.migrating():
+        console.print(f"waiting for the migration of {index.name} to finish", markup=False)
+    while index.migrating():
+        time.sleep(1.0)
+        index = store.registry.get_index(index.name)
+    return index
+
+
+def _wait_searchable(
+    store: StateStore, index: Index, runs: list[SyncRun], timeout: float
+) -> list[SyncRun]:
+    """Waits until LlamaCloud has ingested what the runs wrote (one status read per poll),
+    records when, and returns the runs as recorded; fails after ``timeout`` seconds."""
+    pending = [r for r in runs if r.searchable_at is None and r.finished_at is not None]
+    index = store.registry.get_index(index.name)
+    target_id = index.target_id()
+    if not pending or target_id is None:
+        return runs
+    since = max(r.finished_at for r in pending if r.finished_at is not None)
+    with llamacloud_sink(index.target) as sink, StepProgress(name_of(index), ["ingestion"]) as bar:
+        bar.start("ingestion")
+        searchable = wait_searchable(sink, target_id, since, timeout)
+        bar.done("ingestion", searchable, "searchable" if searchable else "still ingesting")
+    if not searchable:
+        raise fail(
+            f"{index.name}: the synced pages were accepted but are not searchable after "
+            f"{timeout:g} s (LlamaCloud is still ingesting; see `history`)"
+        )
+    now = utcnow()
+    for run in pending:
+        store.ledger.update_run(run.id, searchable_at=now)
+    return [store.ledger.run_for(r.dagster_run_id) or r for r in runs if r.dagster_run_id]
+
+
+def name_of(index: Index) -> str:
+    return f"{index.name} ({index.target})"
 
 
 @click.command()

@@ -101,6 +101,16 @@ def _upload_checks() -> list[dg.AssetCheckSpec]:
                     "of the space's documents (a refused run needs --full or --allow-mass-delete)."
                 ),
             ),
+            dg.AssetCheckSpec(
+                "documents_searchable",
+                asset="llamacloud_uploads",
+                partitions_def=index_space_partitions,
+                description=(
+                    "LlamaCloud had ingested the run's documents (searchable, not just accepted) "
+                    "by the end of the step; a warning while ingestion is still running "
+                    "(`confluence-pipeline sync --wait` waits for it)."
+                ),
+            ),
         ]
 
 
@@ -214,16 +224,16 @@ def markdown_documents(
     kinds={"llamaindex"},
     deps=[markdown_documents],
     description=(
-        "Documents upserted into the index's LlamaCloud pipeline and documents of deleted "
-        "pages removed; page versions are recorded only after LlamaCloud accepted them "
-        "(sync/upload.py)."
+        "Documents upserted into the index's LlamaCloud target (a v1 pipeline, or files in "
+        "the directory of a v2 index) and documents of deleted pages removed; page versions "
+        "are recorded only after LlamaCloud accepted them (sync/upload.py)."
     ),
     check_specs=_upload_checks(),
 )
 def llamacloud_uploads(
     context: dg.AssetExecutionContext, state: StateResource, llamacloud: LlamaCloudResource
 ) -> dg.MaterializeResult:
-    with _step(context, state) as step, llamacloud.sink() as sink:
+    with _step(context, state) as step, llamacloud.sink(step.index.target) as sink:
         allow = step.full or context.run.tags.get(ALLOW_MASS_DELETE_TAG) == "true"
         result = upload_documents(
             step.store,
@@ -232,13 +242,19 @@ def llamacloud_uploads(
             step.space_key,
             run_id=step.run_id,
             allow_mass_delete=allow,
+            searchable_wait=llamacloud.searchable_wait_seconds,
             log=context.log.info,
         )
+    searchable_at = result.searchable_at.isoformat() if result.searchable_at else ""
     return dg.MaterializeResult(
         metadata={
+            "target": step.index.target,
             "pipeline_id": result.pipeline_id,
             "documents_uploaded": result.uploaded,
             "documents_deleted": result.deleted,
+            "index_syncs": result.index_syncs,
+            "pending_ingestion": result.pending_ingestion,
+            "searchable_at": searchable_at,
             "pages_failed": result.failed,
             "deletions_refused": result.deletions_refused,
             "first_error": result.errors[0] if result.errors else "",
@@ -260,6 +276,20 @@ def llamacloud_uploads(
                     f"refused to delete {result.deletions_refused} documents; rerun with --full"
                     if result.deletions_refused
                     else None
+                ),
+            ),
+            dg.AssetCheckResult(
+                check_name="documents_searchable",
+                passed=result.searchable_at is not None,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={
+                    "pending_ingestion": result.pending_ingestion,
+                    "searchable_at": searchable_at,
+                },
+                description=(
+                    None
+                    if result.searchable_at
+                    else f"{result.pending_ingestion} documents accepted, not yet searchable"
                 ),
             ),
         ],

@@ -30,12 +30,15 @@ def index_matches_space(
     llamacloud: LlamaCloudResource,
 ) -> dg.AssetCheckResult:
     rows = []
-    with state.open() as store, llamacloud.sink() as sink:
+    with state.open() as store:
         for index in store.registry.list_indexes():
-            if not index.enabled or index.pipeline_id is None:
+            if not index.enabled or index.target_id() is None:
                 continue  # never synced: nothing to compare yet
             try:
-                with confluence.client_for(store, index) as client:
+                with (
+                    confluence.client_for(store, index) as client,
+                    llamacloud.sink(index.target) as sink,
+                ):
                     found = reconcile.reconcile_index(store, client, sink, index)
             except SyncError as exc:
                 raise dg.Failure(str(exc)) from None

@@ -16,7 +16,7 @@ import httpx
 
 from confluence_pipeline.confluence import ConfluenceClient
 from confluence_pipeline.confluence.oauth import NeedsReconsent
-from confluence_pipeline.llamacloud import LlamaCloudSink
+from confluence_pipeline.llamacloud import IndexSink, LlamaCloudSink, open_sink
 from confluence_pipeline.settings import Settings
 from confluence_pipeline.state import Index, StateStore
 from confluence_pipeline.sync.connections import open_client
@@ -56,10 +56,14 @@ class ConfluenceResource(dg.ConfigurableResource):
 
 class LlamaCloudResource(dg.ConfigurableResource):
     """The LlamaCloud project documents go to (``LLAMA_CLOUD_API_KEY``,
-    ``LLAMA_CLOUD_PROJECT_ID``, ``LLAMA_CLOUD_BASE_URL``)."""
+    ``LLAMA_CLOUD_PROJECT_ID``, ``LLAMA_CLOUD_BASE_URL``). ``searchable_wait_seconds``: how
+    long an upload step waits for its documents to become searchable (0: one status read)."""
+
+    searchable_wait_seconds: float = 0.0
 
     @contextlib.contextmanager
-    def sink(self) -> Iterator[LlamaCloudSink]:
+    def sink(self, target: str = "pipeline") -> Iterator[LlamaCloudSink | IndexSink]:
+        """The sink of an index's ``target`` (``pipeline`` or ``index``)."""
         cloud = Settings.from_env().llamacloud()
-        with LlamaCloudSink(cloud.api_key, cloud.project_id, base_url=cloud.base_url) as sink:
+        with open_sink(target, cloud.api_key, cloud.project_id, base_url=cloud.base_url) as sink:
             yield sink

@@ -52,8 +52,8 @@ def sync_due_sensor(context: dg.SensorEvaluationContext, state: StateResource) -
 
     run_requests = []
     for index in indexes:
-        if not index.enabled or index.connection_id is None:
-            continue
+        if not index.enabled or index.connection_id is None or index.migrating(now):
+            continue  # a migrating index syncs again once `index migrate` is done
         slot = int(now.timestamp() // (index.interval_minutes * 60))
         for space in index.spaces:
             if _due(index, last_success.get((index.id, space)), now):

@@ -7,30 +7,23 @@ import json
 import re
 import unicodedata
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from types import TracebackType
+from datetime import datetime
 from typing import Any
 
-import httpx
 import llama_cloud
 from llama_cloud.types.pipelines import CloudDocumentCreateParam
 
-from confluence_pipeline.runtime.urls import require_https
-
-from .errors import LlamaCloudError, from_sdk
+from .base import SDK_ERRORS as _ERRORS
+from .base import SdkSink
+from .errors import LlamaCloudError
 from .models import Document
 
-DEFAULT_BASE_URL = "https://api.cloud.llamaindex.ai"
-
-_CONNECT_TIMEOUT_S = 5.0
 _LIST_PAGE_SIZE = 100
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 _UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 _SLUG_MAX = 60
-# What an SDK call may raise: its own errors, transport errors, and ValueError when a 2xx
-# body is not the JSON it should be (truncated, an HTML page from a proxy).
-_ERRORS = (llama_cloud.LlamaCloudError, httpx.HTTPError, ValueError)
 
 
 def document_id(site_id: str, page_id: str) -> str:
@@ -44,20 +37,24 @@ def document_id(site_id: str, page_id: str) -> str:
     return _UNSAFE_ID_CHARS.sub("-", f"cf-{site_id}-{page_id}")
 
 
-def pipeline_name(index_name: str) -> str:
-    """``confluence-<slug>``: lowercase ``[a-z0-9-]`` only, the same for the same index name.
+def slug(text: str) -> str:
+    """Lowercase ``[a-z0-9-]`` only, the same for the same text: accents folded to ASCII; a
+    text with no usable character, or a slug longer than 60 characters, gets a short hash of
+    the full text so distinct texts stay distinct."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    cleaned = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+    if not cleaned:
+        return digest
+    if len(cleaned) > _SLUG_MAX:
+        return f"{cleaned[:_SLUG_MAX].rstrip('-')}-{digest}"
+    return cleaned
 
-    Accents are folded to ASCII; a name with no usable character, or a slug longer than 60
-    characters, gets a short hash of the full name so distinct names stay distinct.
-    """
-    ascii_name = unicodedata.normalize("NFKD", index_name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
-    digest = hashlib.sha256(index_name.encode()).hexdigest()[:8]
-    if not slug:
-        slug = digest
-    elif len(slug) > _SLUG_MAX:
-        slug = f"{slug[:_SLUG_MAX].rstrip('-')}-{digest}"
-    return f"confluence-{slug}"
+
+def pipeline_name(index_name: str) -> str:
+    """``confluence-<slug>`` (see :func:`slug`): the name of the index's pipeline, and of its
+    v2 directory and index."""
+    return f"confluence-{slug(index_name)}"
 
 
 @contextmanager
@@ -84,14 +81,15 @@ def _describe(ids: Sequence[str]) -> str:
     return f"{len(ids)} documents {ids[0]}..{ids[-1]}"
 
 
-class LlamaCloudSink:
-    """A ``Sink`` backed by LlamaCloud managed pipelines; one SDK client per sink.
+class LlamaCloudSink(SdkSink):
+    """The ``pipeline`` target: a ``Sink`` backed by LlamaCloud managed pipelines (Index v1).
 
-    The SDK retries connection errors, timeouts, 408/409/429 and 5xx ``max_retries`` times
-    with exponential backoff honouring ``Retry-After``; what still fails raises LlamaCloudError,
-    as does a response that is not the JSON expected. Upserts and deletes only need the
-    status (2xx is LlamaCloud's acceptance), so their bodies are never parsed.
+    What still fails after the SDK's retries raises LlamaCloudError, as does a response that
+    is not the JSON expected. Upserts and deletes only need the status (2xx is LlamaCloud's
+    acceptance), so their bodies are never parsed.
     """
+
+    target = "pipeline"
 
     def __init__(
         self,
@@ -104,25 +102,13 @@ class LlamaCloudSink:
         timeout: float = 60.0,
         max_retries: int = 5,
     ) -> None:
-        if not api_key:
-            raise LlamaCloudError("LlamaCloud API key is empty", operation="connect")
         if batch_size < 1 or max_batch_bytes < 1:
             raise ValueError("batch_size and max_batch_bytes must be positive")
-        # explicit, so the SDK never falls back to reading LLAMA_CLOUD_BASE_URL on its own
-        base_url = require_https(base_url or DEFAULT_BASE_URL, "LLAMA_CLOUD_BASE_URL")
-        self._api_key = api_key
-        self._project_id = project_id
+        super().__init__(
+            api_key, project_id, base_url=base_url, timeout=timeout, max_retries=max_retries
+        )
         self._batch_size = batch_size
         self._max_batch_bytes = max_batch_bytes
-        self._client = llama_cloud.LlamaCloud(
-            api_key=api_key,
-            base_url=base_url,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, _CONNECT_TIMEOUT_S)),
-            max_retries=max_retries,
-        )
-
-    def _error(self, exc: Exception, operation: str, ids: Sequence[str] = ()) -> LlamaCloudError:
-        return from_sdk(exc, operation, secrets=(self._api_key,), document_ids=ids)
 
     def ensure_pipeline(self, name: str) -> str:
         """The id of the pipeline called ``name`` in the project, created when missing.
@@ -163,9 +149,10 @@ class LlamaCloudSink:
         if batch:
             yield batch
 
-    def upsert(self, pipeline_id: str, documents: Sequence[Document]) -> None:
+    def upsert(self, pipeline_id: str, documents: Sequence[Document]) -> dict[str, str]:
         """Creates or replaces ``documents`` by id, in batches of ``batch_size`` documents and
-        at most ``max_batch_bytes`` of JSON (a larger single document goes alone).
+        at most ``max_batch_bytes`` of JSON (a larger single document goes alone); returns
+        each document's id by its id (a pipeline stores documents under their own id).
 
         Raises LlamaCloudError naming the first rejected batch; earlier batches stay stored.
         """
@@ -187,9 +174,17 @@ class LlamaCloudSink:
             except _ERRORS as exc:
                 operation = f"upsert of {_describe(ids)} into pipeline {pipeline_id}"
                 raise self._error(exc, operation, ids) from None
+        return {document.id: document.id for document in documents}
 
-    def delete(self, pipeline_id: str, document_ids: Sequence[str]) -> None:
-        """Deletes each document; one that is already gone (404) is skipped silently."""
+    def delete(
+        self,
+        pipeline_id: str,
+        document_ids: Sequence[str],
+        *,
+        stored_ids: Mapping[str, str | None] | None = None,
+    ) -> None:
+        """Deletes each document; one that is already gone (404) is skipped silently.
+        (``stored_ids`` is for the ``index`` target: a document's id is its stored id here.)"""
         for doc_id in document_ids:
             try:
                 with _deprecated_v1_api():
@@ -221,16 +216,47 @@ class LlamaCloudSink:
         except _ERRORS as exc:
             raise self._error(exc, f"listing documents of pipeline {pipeline_id}") from None
 
-    def close(self) -> None:
-        self._client.close()
+    ensure_target = ensure_pipeline
 
-    def __enter__(self) -> LlamaCloudSink:
-        return self
+    def check_available(self) -> None:
+        """Every plan has pipelines: nothing to check."""
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+    def remove_leftovers(self, pipeline_id: str, document_id: str, keep: str | None) -> int:
+        """Nothing to do: a pipeline holds at most one document per id."""
+        return 0
+
+    def commit(self, pipeline_id: str) -> None:
+        """Nothing to do: a pipeline ingests each upserted document on its own."""
+
+    def searchable(self, pipeline_id: str, since: datetime) -> bool:
+        """Whether the pipeline finished ingesting (``GET .../status`` is ``SUCCESS``; a
+        pipeline that never received a document is ``NOT_STARTED``, with nothing pending)."""
+        try:
+            with _deprecated_v1_api():
+                status = self._client.pipelines.get_status(pipeline_id)
+        except _ERRORS as exc:
+            raise self._error(exc, f"status of pipeline {pipeline_id}") from None
+        return status.status in ("SUCCESS", "NOT_STARTED")
+
+    def list_texts(self, pipeline_id: str) -> dict[str, Document]:
+        """Every document of the pipeline with its text and metadata, by id."""
+        try:
+            with _deprecated_v1_api():
+                pages = self._client.pipelines.documents.list(pipeline_id, limit=_LIST_PAGE_SIZE)
+                return {
+                    doc.id: Document(doc.id, doc.text, dict(doc.metadata or {}))
+                    for doc in pages
+                    if doc.id
+                }
+        except _ERRORS as exc:
+            raise self._error(exc, f"listing documents of pipeline {pipeline_id}") from None
+
+    def delete_target(self, pipeline_id: str) -> None:
+        """Deletes the pipeline and its documents (already gone: not an error)."""
+        try:
+            with _deprecated_v1_api():
+                self._client.pipelines.with_raw_response.delete(pipeline_id)
+        except llama_cloud.NotFoundError:
+            return
+        except _ERRORS as exc:
+            raise self._error(exc, f"delete of pipeline {pipeline_id}") from None

@@ -66,3 +66,28 @@ class LlamaCloudAdmin:
     def documents(self, pipeline_id: str) -> dict[str, dict[str, Any]]:
         rows = self._http.get(f"/_sandbox/pipelines/{pipeline_id}/documents").raise_for_status()
         return {doc["id"]: doc for doc in rows.json()}
+
+    def set_ingestion(self, **settings: Any) -> dict[str, Any]:
+        """``delay_ms`` (both targets) and ``v2_enabled`` (the plan switch)."""
+        return dict(self._http.post("/_sandbox/ingestion", json=settings).raise_for_status().json())
+
+    def directories(self) -> list[dict[str, Any]]:
+        return list(self._http.get("/_sandbox/directories").raise_for_status().json())
+
+    def indexes(self) -> list[dict[str, Any]]:
+        return list(self._http.get("/_sandbox/indexes").raise_for_status().json())
+
+    def files(self, directory_id: str) -> list[dict[str, Any]]:
+        """Every live file of the directory (``id``, ``unique_id``, ``text``, ``metadata``)."""
+        rows = self._http.get(f"/_sandbox/directories/{directory_id}/files").raise_for_status()
+        return list(rows.json())
+
+    def files_by_unique_id(self, index_id: str) -> dict[str, dict[str, Any]]:
+        """The live files of a v2 index's directory by ``unique_id``; AssertionError when two
+        share one."""
+        [directory] = [i["source_directory_id"] for i in self.indexes() if i["id"] == index_id]
+        found: dict[str, dict[str, Any]] = {}
+        for file in self.files(directory):
+            assert file["unique_id"] not in found, f"two live files for {file['unique_id']}"
+            found[file["unique_id"]] = file
+        return found

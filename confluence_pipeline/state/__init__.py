@@ -25,7 +25,7 @@ from confluence_pipeline.state.models import Connection, Index, SyncRun
 from confluence_pipeline.state.people import People
 from confluence_pipeline.state.registry import Registry, RegistryError
 from confluence_pipeline.state.tokens import TokenVault
-from confluence_pipeline.state.values import Action, PageStatus, RunStatus, Stage
+from confluence_pipeline.state.values import Action, PageStatus, RunStatus, Stage, Target
 
 
 @dataclass
@@ -85,5 +85,6 @@ __all__ = [
     "StagedWork",
     "StateStore",
     "SyncRun",
+    "Target",
     "TokenVault",
 ]

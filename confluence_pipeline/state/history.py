@@ -62,6 +62,35 @@ class RunHistory:
     def finish_run(self, run_id: int, *, status: RunStatus, error: str | None = None) -> None:
         self.update_run(run_id, status=status, error=error, finished_at=utcnow())
 
+    def owe_commit(self, run_id: int) -> None:
+        """The run is about to write: its target owes an ingestion request (v2 sync)."""
+        self.update_run(run_id, commit_owed=True)
+
+    def commit_owed(self, index_id: int, space_key: str) -> bool:
+        """Whether a run of the partition wrote without its ingestion request (crashed)."""
+        with self._sessions() as session:
+            return bool(
+                session.scalar(
+                    select(func.count()).where(
+                        SyncRun.index_id == index_id,
+                        SyncRun.space_key == space_key,
+                        SyncRun.commit_owed.is_(True),
+                    )
+                )
+            )
+
+    def commit_paid(self, index_id: int, space_key: str) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(SyncRun)
+                .where(
+                    SyncRun.index_id == index_id,
+                    SyncRun.space_key == space_key,
+                    SyncRun.commit_owed.is_(True),
+                )
+                .values(commit_owed=False)
+            )
+
     def run_for(self, dagster_run_id: str) -> SyncRun | None:
         """The sync run row written by that Dagster run, if it got that far."""
         with self._sessions() as session:

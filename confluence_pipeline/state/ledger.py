@@ -77,6 +77,20 @@ class AcceptedPage:
     content_hash: str
     document_id: str
     scope_hash: str | None = None
+    file_id: str | None = None
+    """The stored copy on the ``index`` target (its directory file id)."""
+    replacing: bool = False
+    """An older stored copy remains to be deleted (see :meth:`Ledger.done_replacing`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCopy:
+    """A page whose stored copies may need tidying after a crash or a failed upload."""
+
+    page_id: str
+    document_id: str
+    file_id: str | None
+    synced: bool
 
 
 _ACCEPTED_COLUMNS = [
@@ -86,6 +100,8 @@ _ACCEPTED_COLUMNS = [
     "version",
     "content_hash",
     "document_id",
+    "file_id",
+    "replacing",
     "status",
     "error",
     "synced_at",
@@ -128,6 +144,8 @@ class Ledger(RunHistory):
                 "content_hash": p.content_hash,
                 "scope_hash": p.scope_hash,
                 "document_id": p.document_id,
+                "file_id": p.file_id,
+                "replacing": p.replacing,
                 "status": PageStatus.SYNCED,
                 "error": None,
                 "synced_at": utcnow(),
@@ -163,10 +181,19 @@ class Ledger(RunHistory):
 
     def record_pending(self, index_id: int, pages: Sequence[tuple[str, str, str]]) -> None:
         """Before their upload: records ``(page_id, space_key, document_id)`` of pages never
-        recorded as ``pending`` (version 0), so a crash between the upload and
-        :meth:`record_accepted` leaves a trace and the next run redoes or deletes them."""
+        recorded as ``pending`` (version 0), and marks every one ``replacing``, so a crash
+        between the upload and :meth:`record_accepted` leaves a trace and the next run redoes
+        or deletes them, and tidies copies stored meanwhile (:meth:`replacing_pages`)."""
         if not pages:
             return
+        with self._sessions.begin() as session:
+            for start in range(0, len(pages), 500):
+                chunk = [page_id for page_id, _, _ in pages[start : start + 500]]
+                session.execute(
+                    update(SyncedPage)
+                    .where(SyncedPage.index_id == index_id, SyncedPage.page_id.in_(chunk))
+                    .values(replacing=True)
+                )
         values = [
             {
                 "index_id": index_id,
@@ -175,6 +202,7 @@ class Ledger(RunHistory):
                 "title": "",
                 "version": 0,
                 "document_id": document_id,
+                "replacing": True,
                 "status": PageStatus.PENDING,
                 "synced_at": utcnow(),
             }
@@ -184,6 +212,77 @@ class Ledger(RunHistory):
             dialect = session.get_bind().dialect.name
             insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(SyncedPage)
             session.execute(insert.on_conflict_do_nothing(), values)
+
+    def file_ids(self, index_id: int, page_ids: Sequence[str]) -> dict[str, str | None]:
+        """The recorded stored copy (v2 directory file id) of each page that has a record."""
+        found: dict[str, str | None] = {}
+        with self._sessions() as session:
+            for start in range(0, len(page_ids), 500):
+                rows = session.execute(
+                    select(SyncedPage.page_id, SyncedPage.file_id).where(
+                        SyncedPage.index_id == index_id,
+                        SyncedPage.page_id.in_(page_ids[start : start + 500]),
+                    )
+                )
+                found.update({page_id: file_id for page_id, file_id in rows})
+        return found
+
+    def synced_pages(self, index_id: int) -> dict[str, tuple[str, int, str]]:
+        """``{page_id: (space_key, version, document_id)}`` of every synced page of the index."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(
+                    SyncedPage.page_id,
+                    SyncedPage.space_key,
+                    SyncedPage.version,
+                    SyncedPage.document_id,
+                ).where(SyncedPage.index_id == index_id, SyncedPage.status == PageStatus.SYNCED)
+            )
+            return {page_id: (space, version, doc) for page_id, space, version, doc in rows}
+
+    def set_file_ids(self, index_id: int, file_ids: dict[str, str | None]) -> None:
+        """Records each page's stored copy (``{page_id: file id or None}``), none replacing."""
+        with self._sessions.begin() as session:
+            for page_id, file_id in file_ids.items():
+                session.execute(
+                    update(SyncedPage)
+                    .where(SyncedPage.index_id == index_id, SyncedPage.page_id == page_id)
+                    .values(file_id=file_id, replacing=False)
+                )
+
+    def replacing_pages(self, index_id: int, space_key: str) -> list[StoredCopy]:
+        """Pages of the space whose upload or replacement did not finish: stored copies other
+        than the recorded one may exist."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(
+                    SyncedPage.page_id,
+                    SyncedPage.document_id,
+                    SyncedPage.file_id,
+                    SyncedPage.status,
+                ).where(
+                    SyncedPage.index_id == index_id,
+                    SyncedPage.space_key == space_key,
+                    SyncedPage.replacing.is_(True),
+                )
+            )
+            return [
+                StoredCopy(page_id, doc_id, file_id, status == PageStatus.SYNCED)
+                for page_id, doc_id, file_id, status in rows
+            ]
+
+    def done_replacing(self, index_id: int, page_ids: Sequence[str]) -> None:
+        """The pages' only stored copy is the recorded one."""
+        with self._sessions.begin() as session:
+            for start in range(0, len(page_ids), 500):
+                session.execute(
+                    update(SyncedPage)
+                    .where(
+                        SyncedPage.index_id == index_id,
+                        SyncedPage.page_id.in_(page_ids[start : start + 500]),
+                    )
+                    .values(replacing=False)
+                )
 
     def reassign(self, index_id: int, moves: dict[str, str], from_space: str) -> None:
         """Hands pages that moved to another space of the index (``{page_id: space_key}``) over

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -19,7 +19,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from confluence_pipeline.state.types import UTCDateTime
-from confluence_pipeline.state.values import RunStatus
+from confluence_pipeline.state.values import RunStatus, Target
+
+MIGRATION_STALE = timedelta(minutes=2)
+"""A migration whose heartbeat is older than this died: syncs of its index go on."""
 
 
 def utcnow() -> datetime:
@@ -56,7 +59,8 @@ class Connection(Base):
 
 
 class Index(Base):
-    """A LlamaCloud index kept in sync with some spaces of one connection."""
+    """A LlamaCloud index kept in sync with some spaces of one connection, on its ``target``:
+    a v1 pipeline (``pipeline_id``) or a v2 index (``v2_index_id``)."""
 
     __tablename__ = "indexes"
 
@@ -70,6 +74,10 @@ class Index(Base):
     )
     pipeline_name: Mapped[str] = mapped_column(String(200))
     pipeline_id: Mapped[str | None] = mapped_column(String(100))
+    target: Mapped[str] = mapped_column(String(20), default=Target.PIPELINE)  # a Target
+    v2_index_id: Mapped[str | None] = mapped_column(String(100))
+    migrating_to: Mapped[str | None] = mapped_column(String(20))  # a Target, while migrating
+    migration_heartbeat: Mapped[datetime | None] = mapped_column(UTCDateTime)
     max_delete_fraction: Mapped[float] = mapped_column(Float, default=0.5)
     owner: Mapped[str | None] = mapped_column(Text)  # owners' emails, comma-joined
     include_restricted: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -88,6 +96,17 @@ class Index(Base):
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    def migrating(self, now: datetime | None = None) -> bool:
+        """Whether ``index migrate`` is moving this index to another target right now (its
+        heartbeat is fresh; a killed migration stops counting after MIGRATION_STALE)."""
+        if self.migrating_to is None or self.migration_heartbeat is None:
+            return False
+        return (now or utcnow()) - self.migration_heartbeat < MIGRATION_STALE
+
+    def target_id(self, target: str | None = None) -> str | None:
+        """The LlamaCloud id of ``target`` (default: the index's own target), None if unset."""
+        return self.v2_index_id if (target or self.target) == Target.INDEX else self.pipeline_id
 
 
 class ConfluenceSpace(Base):
@@ -122,6 +141,8 @@ class SyncedPage(Base):
     """Hash of the labels and restrictions the document was sent with (they change without
     a new page version)."""
     document_id: Mapped[str] = mapped_column(String(200))
+    file_id: Mapped[str | None] = mapped_column(String(100))  # its v2 directory file
+    replacing: Mapped[bool] = mapped_column(Boolean, default=False)  # stored copies to tidy
     status: Mapped[str] = mapped_column(String(20))  # a PageStatus
     error: Mapped[str | None] = mapped_column(Text)
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -170,6 +191,8 @@ class SyncRun(Base):
     pages_failed: Mapped[int] = mapped_column(Integer, default=0)
     documents_uploaded: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    searchable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    commit_owed: Mapped[bool] = mapped_column(Boolean, default=False)  # v2 sync not yet asked
 
 
 class Person(Base):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from confluence_pipeline.errors import PipelineError
 from confluence_pipeline.state.crypto import TokenCipher
 from confluence_pipeline.state.models import ConfluenceSpace, Connection, Index, utcnow
+from confluence_pipeline.state.values import Target
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _SPACE_KEY = re.compile(r"^[A-Za-z0-9~_-]{1,255}$")
@@ -29,6 +30,14 @@ def check_name(kind: str, name: str) -> str:
             f"invalid {kind} name {name!r}: use letters, digits, '-', '_' or '.' (max 100)"
         )
     return name
+
+
+def check_target(value: str) -> Target:
+    try:
+        return Target(value)
+    except ValueError:
+        known = " | ".join(Target)
+        raise RegistryError(f"unknown target {value!r}: use {known}") from None
 
 
 def check_spaces(spaces: Sequence[str]) -> list[str]:
@@ -182,6 +191,7 @@ class Registry:
         under: Sequence[str] | None = None,
         cql: str | None = None,
         owners: Sequence[str] | None = None,
+        target: str = Target.PIPELINE,
     ) -> Index:
         check_name("index", name)
         _check_interval(interval_minutes)
@@ -200,6 +210,7 @@ class Registry:
             connection_id=connection_id,
             enabled=enabled,
             max_delete_fraction=_check_fraction(max_delete_fraction),
+            target=check_target(target),
         )
         try:
             with self._sessions.begin() as session:
@@ -210,9 +221,9 @@ class Registry:
 
     def update_index(self, name: str, **changes: Any) -> Index:
         """Applies the given field changes (``spaces``, ``interval_minutes``, ``enabled``,
-        ``connection`` (a name), ``max_delete_fraction``, ``pipeline_id``,
-        ``include_restricted``, ``labels``, ``exclude_labels``, ``under``, ``cql``,
-        ``owners``)."""
+        ``connection`` (a name), ``max_delete_fraction``, ``target``, ``pipeline_id``,
+        ``v2_index_id``, ``migrating_to``, ``migration_heartbeat``, ``include_restricted``,
+        ``labels``, ``exclude_labels``, ``under``, ``cql``, ``owners``)."""
         with self._sessions.begin() as session:
             row = session.scalar(select(Index).where(Index.name == name))
             if row is None:
@@ -223,6 +234,8 @@ class Registry:
                 row.interval_minutes = _check_interval(changes.pop("interval_minutes"))
             if "max_delete_fraction" in changes:
                 row.max_delete_fraction = _check_fraction(changes.pop("max_delete_fraction"))
+            if "target" in changes:
+                row.target = check_target(changes.pop("target"))
             if "connection" in changes:
                 row.connection_id = self.resolve_connection(changes.pop("connection"))
             if "include_restricted" in changes:
@@ -236,7 +249,13 @@ class Registry:
                 row.cql = check_cql(changes.pop("cql"))
             if "owners" in changes:
                 row.owner = join_owners(changes.pop("owners"))
-            for field in ("enabled", "pipeline_id"):
+            for field in (
+                "enabled",
+                "pipeline_id",
+                "v2_index_id",
+                "migrating_to",
+                "migration_heartbeat",
+            ):
                 if field in changes:
                     setattr(row, field, changes.pop(field))
             if changes:

@@ -39,3 +39,11 @@ class RunStatus(StrEnum):
     PARTIAL = "partial"
     FAILED = "failed"
     INTERRUPTED = "interrupted"
+
+
+class Target(StrEnum):
+    """Where an index's documents go in LlamaCloud: a v1 pipeline, or a v2 index over a
+    directory of files."""
+
+    PIPELINE = "pipeline"
+    INDEX = "index"

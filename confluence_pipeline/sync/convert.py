@@ -26,7 +26,7 @@ def convert_pages(
     unnamed: set[str] = set()
     with Converter(expected) as converter:
         for batch in fetched:
-            jobs = _jobs(store, batch, unnamed)
+            jobs = conversion_jobs(store, batch, unnamed)
             updates = [
                 ConvertedPage(done.key, job.metadata, done.markdown, done.content_hash, done.error)
                 for job, done in zip(jobs, converter.map(jobs), strict=True)
@@ -43,7 +43,9 @@ def convert_pages(
     return result
 
 
-def _jobs(store: StateStore, rows: list[StagedPage], unnamed: set[str]) -> list[ConversionJob]:
+def conversion_jobs(
+    store: StateStore, rows: list[StagedPage], unnamed: set[str]
+) -> list[ConversionJob]:
     """The rows as conversion jobs, their people named where the cache knows them (one query;
     the ids it does not know go to ``unnamed``); ``author`` and ``editor`` join the metadata."""
     ids = {row.id: people.account_ids(row.page_metadata) for row in rows}

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from confluence_pipeline.confluence import ConfluenceClient
-from confluence_pipeline.llamacloud import LlamaCloudSink, document_id
+from confluence_pipeline.llamacloud import Sink, document_id
 from confluence_pipeline.state import Index, StateStore
 from confluence_pipeline.sync.errors import SyncError
 from confluence_pipeline.sync.spaces import site_id
@@ -45,15 +45,16 @@ class Reconciliation:
 
 
 def reconcile_index(
-    store: StateStore, client: ConfluenceClient, sink: LlamaCloudSink, index: Index
+    store: StateStore, client: ConfluenceClient, sink: Sink, index: Index
 ) -> dict[str, Reconciliation]:
     """Each space of the index against the index's documents, listed once: ``ceil(pages /
     250)`` requests per space plus the whole document list. A document belongs to a space by
     its ``space_key`` metadata or by being the document of one of its pages."""
-    if index.pipeline_id is None or index.connection_id is None:
+    target_id = index.target_id()
+    if target_id is None or index.connection_id is None:
         raise SyncError(f"index {index.name!r} was never synced: nothing to reconcile")
     scope = site_id(store.registry.connection_by_id(index.connection_id))
-    documents = sink.list_documents(index.pipeline_id)
+    documents = sink.list_documents(target_id)
     spaces = client.get_spaces(index.spaces)
     found = {}
     for space_key in index.spaces:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from confluence_pipeline.confluence.models import Space
 
@@ -58,6 +59,10 @@ class UploadResult:
     deleted: int = 0
     failed: int = 0
     deletions_refused: int = 0
+    index_syncs: int = 0
+    pending_ingestion: int = 0
+    """Documents written by the run and not yet searchable when it ended."""
+    searchable_at: datetime | None = None
     errors: list[str] = field(default_factory=list)
     preview: list[PageRow] = field(default_factory=list)
 

@@ -98,7 +98,7 @@ def sync_spaces(
     """Syncs several spaces of an index, ``parallel`` at a time (the client caps the requests
     in flight to the site; conversions share one process pool). A space that fails does not
     stop the others: its exception is returned in its place."""
-    if index.pipeline_id is None:
+    if index.target_id(sink.target) is None:
         ensure_pipeline(store, sink, index)
         index = store.registry.get_index(index.name)
 

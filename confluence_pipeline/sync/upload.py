@@ -1,23 +1,35 @@
-"""The upload step (asset ``llamacloud_uploads``): upsert converted documents, delete the
-documents of pages that are gone (unless that would remove more than the index's
-``max_delete_fraction`` of the space), record what LlamaCloud accepted, and close the run."""
+"""The upload step (asset ``llamacloud_uploads``): upsert converted documents into the
+index's target, delete the documents of pages that are gone (unless that would remove more
+than the index's ``max_delete_fraction`` of the space), record what LlamaCloud accepted, ask
+the target to ingest (one v2 ``indexes.sync`` per run that wrote), note whether it is
+searchable yet, and close the run.
+
+On the ``index`` target an edit uploads a new file, records its id, and only then deletes the
+old file, so a page never has zero live files; pages marked ``replacing`` whose run stopped
+midway are tidied first (their files listed by ``unique_id``, all but the recorded one
+deleted)."""
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Iterator
+from datetime import datetime
 
-from confluence_pipeline.llamacloud import document_id
+from confluence_pipeline.llamacloud import LlamaCloudError, document_id
 from confluence_pipeline.llamacloud.models import Sink
 from confluence_pipeline.runtime.isolation import Breaker
 from confluence_pipeline.state import (
+    AcceptedPage,
     Action,
     Index,
     PageFailure,
     RunStatus,
     Stage,
     StateStore,
+    Target,
 )
-from confluence_pipeline.state.models import StagedPage
+from confluence_pipeline.state.models import StagedPage, utcnow
 from confluence_pipeline.sync import upload_batches
 from confluence_pipeline.sync.results import PREVIEW_ROWS, Log, PageRow, UploadResult
 from confluence_pipeline.sync.spaces import connection_id, site_id
@@ -33,23 +45,28 @@ def upload_documents(
     *,
     run_id: int,
     allow_mass_delete: bool = False,
+    searchable_wait: float = 0.0,
     log: Log = lambda _msg: None,
 ) -> UploadResult:
     """Sends the space's staged work to LlamaCloud and closes sync run ``run_id``. A document
     LlamaCloud keeps refusing is recorded failed (the next run retries it); when LlamaCloud
     keeps failing altogether the run stops with :class:`CircuitOpen` and the next run picks up
-    where it stopped."""
+    where it stopped. Waits up to ``searchable_wait`` seconds for the target to have ingested
+    the run's writes (0: one status read); ``result.searchable_at`` says when, if it did."""
     pipeline_id = ensure_pipeline(store, sink, index)
-    upload = _Upload(store, sink, index, space_key, UploadResult(pipeline_id=pipeline_id), log)
+    result = UploadResult(pipeline_id=pipeline_id)
+    upload = _Upload(store, sink, index, space_key, run_id, result, log)
     upload.record_staged_failures()
+    upload.tidy()
     upload.upsert()
     upload.delete_gone(allow_mass_delete=allow_mass_delete)
-    result = upload.result
+    upload.commit(searchable_wait)
     store.ledger.update_run(
         run_id,
         pages_deleted=result.deleted,
         pages_failed=result.failed,
         documents_uploaded=result.uploaded,
+        searchable_at=result.searchable_at,
     )
     problems = _problems(result, index)
     status = RunStatus.PARTIAL if problems else RunStatus.SUCCESS
@@ -58,12 +75,30 @@ def upload_documents(
 
 
 def ensure_pipeline(store: StateStore, sink: Sink, index: Index) -> str:
-    """The index's LlamaCloud pipeline id, creating the pipeline and recording it if needed."""
-    if index.pipeline_id is not None:
-        return index.pipeline_id
-    pipeline_id = sink.ensure_pipeline(index.pipeline_name)
-    store.registry.update_index(index.name, pipeline_id=pipeline_id)
-    return pipeline_id
+    """The id of the index's LlamaCloud target (pipeline, or v2 index), creating it and
+    recording it if needed."""
+    known = index.target_id(sink.target)
+    if known is not None:
+        return known
+    target_id = sink.ensure_target(index.pipeline_name)
+    field = "v2_index_id" if sink.target == Target.INDEX else "pipeline_id"
+    store.registry.update_index(index.name, **{field: target_id})
+    return target_id
+
+
+def wait_searchable(sink: Sink, target_id: str, since: datetime, timeout: float) -> bool:
+    """Polls the target's ingestion status until what was written by ``since`` is searchable,
+    at most ``timeout`` seconds (0: a single read); whether it is."""
+    started = time.monotonic()
+    delay = 0.05
+    while True:
+        if sink.searchable(target_id, since):
+            return True
+        elapsed = time.monotonic() - started
+        if elapsed >= timeout:
+            return False
+        time.sleep(min(delay, timeout - elapsed))
+        delay = min(delay * 2, 2.0)
 
 
 class _Upload:
@@ -75,13 +110,15 @@ class _Upload:
         sink: Sink,
         index: Index,
         space_key: str,
+        run_id: int,
         result: UploadResult,
         log: Log,
     ) -> None:
         self.store, self.sink, self.index, self.space_key = store, sink, index, space_key
-        self.result, self.log = result, log
+        self.run_id, self.result, self.log = run_id, result, log
         self.scope = site_id(store.registry.connection_by_id(connection_id(index)))
         self.breaker = Breaker("LlamaCloud")
+        self.wrote = False
 
     def record_staged_failures(self) -> None:
         """Pages whose body could not be fetched or converted are recorded failed."""
@@ -93,6 +130,23 @@ class _Upload:
                 ]
             )
 
+    def tidy(self) -> None:
+        """Deletes stored copies of pages whose last upload or replacement did not finish, all
+        but the recorded one (a page whose upload never got recorded keeps none: it is staged
+        again and uploaded anew)."""
+        unfinished = self.store.ledger.replacing_pages(self.index.id, self.space_key)
+        if not unfinished:
+            return
+        if self.sink.target == Target.INDEX:
+            self._before_write()
+        removed = 0
+        for page in unfinished:
+            keep = page.file_id if page.synced else None
+            removed += self.sink.remove_leftovers(self.result.pipeline_id, page.document_id, keep)
+        self.store.ledger.done_replacing(self.index.id, [page.page_id for page in unfinished])
+        if removed:
+            self.log(f"{self.space_key}: removed {removed} leftover copies")
+
     def upsert(self) -> None:
         result = self.result
         announced = self._announced(self._staged(Action.UPSERT, Stage.CONVERTED, UPLOAD_BATCH))
@@ -100,7 +154,7 @@ class _Upload:
             self.sink, result.pipeline_id, self.scope, announced, self.breaker
         )
         for sent, outcome in batches:
-            self.store.ledger.record_accepted(self.index.id, outcome.accepted)
+            self._record_replaced(outcome.accepted)
             self._record_failures(outcome.failures)
             result.uploaded += len(outcome.accepted)
             room = PREVIEW_ROWS - len(result.preview)
@@ -130,13 +184,66 @@ class _Upload:
                 f"(limit {limit:.0%}); rerun with --full to allow"
             )
             return
+        self._before_write()
+        stored = ledger.file_ids(self.index.id, [page_id for page_id, _ in gone])
         for outcome in upload_batches.delete_documents(
-            self.sink, result.pipeline_id, self.scope, gone, self.breaker
+            self.sink, result.pipeline_id, self.scope, gone, self.breaker, stored
         ):
             ledger.record_deleted(self.index.id, outcome.deleted)
             self._record_failures(outcome.failures)
             result.deleted += len(outcome.deleted)
         self.log(f"{space_key}: deleted {result.deleted} documents")
+
+    def commit(self, searchable_wait: float) -> None:
+        """Asks the target to ingest when this run, or a run that died, wrote (v2: one
+        ``indexes.sync``), then reads once (or for ``searchable_wait`` s) whether it did."""
+        result, ledger = self.result, self.store.ledger
+        written_by = utcnow()
+        if ledger.commit_owed(self.index.id, self.space_key):
+            self.sink.commit(result.pipeline_id)
+            ledger.commit_paid(self.index.id, self.space_key)
+            result.index_syncs += 1
+        if not (self.wrote or result.index_syncs):
+            result.searchable_at = written_by  # nothing new to ingest
+            return
+        result.pending_ingestion = result.uploaded + result.deleted
+        try:
+            searchable = wait_searchable(self.sink, result.pipeline_id, written_by, searchable_wait)
+        except LlamaCloudError as exc:  # only a status read: `sync --wait` can ask again
+            self.log(f"{self.space_key}: ingestion status unknown: {exc}")
+            searchable = False
+        if searchable:
+            result.searchable_at, result.pending_ingestion = utcnow(), 0
+
+    def _before_write(self) -> None:
+        """Marks the run as owing an ingestion request before its first write, so a crash
+        after writing still gets its ``indexes.sync`` from the next run."""
+        if not self.wrote:
+            self.store.ledger.owe_commit(self.run_id)
+            self.wrote = True
+
+    def _record_replaced(self, accepted: list[AcceptedPage]) -> None:
+        """Records the accepted pages with their new stored copy, then deletes the copies they
+        replace (v2 files); a page whose old copy could not be deleted stays ``replacing``."""
+        ledger, index_id = self.store.ledger, self.index.id
+        if self.sink.target != Target.INDEX:  # a pipeline replaces a document in place
+            ledger.record_accepted(index_id, accepted)
+            return
+        old = ledger.file_ids(index_id, [page.page_id for page in accepted])
+        pages = [
+            dataclasses.replace(page, replacing=old.get(page.page_id) not in (None, page.file_id))
+            for page in accepted
+        ]
+        ledger.record_accepted(index_id, pages)
+        stale = {page.document_id: old[page.page_id] for page in pages if page.replacing}
+        if not stale:
+            return
+        try:
+            self.sink.delete(self.result.pipeline_id, list(stale), stored_ids=stale)
+        except LlamaCloudError as exc:
+            self.log(f"could not delete {len(stale)} replaced files (the next run will): {exc}")
+            return
+        ledger.done_replacing(index_id, [page.page_id for page in pages if page.replacing])
 
     def _staged(
         self, action: Action, stage: Stage, batch_size: int = 100
@@ -151,6 +258,7 @@ class _Upload:
     def _announced(self, batches: Iterator[list[StagedPage]]) -> Iterator[list[StagedPage]]:
         """The batches, each recorded as pending before it goes out (see ``record_pending``)."""
         for batch in batches:
+            self._before_write()
             pages = [(r.page_id, r.space_key, self._document_id(r)) for r in batch]
             self.store.ledger.record_pending(self.index.id, pages)
             yield batch

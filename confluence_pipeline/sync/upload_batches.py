@@ -4,7 +4,7 @@ the document that caused it, and a breaker that stops the run when LlamaCloud is
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,7 +13,7 @@ from confluence_pipeline.llamacloud import LlamaCloudAuthError, LlamaCloudError,
 from confluence_pipeline.llamacloud.models import Document, Sink
 from confluence_pipeline.runtime.isolation import Breaker, isolate_failures
 from confluence_pipeline.runtime.parallel import batched, bounded_map
-from confluence_pipeline.state import AcceptedPage, PageFailure
+from confluence_pipeline.state import AcceptedPage, PageFailure, Target
 from confluence_pipeline.state.models import StagedPage
 
 WORKERS = 4
@@ -57,15 +57,23 @@ def upsert_batches(
 
 
 def delete_documents(
-    sink: Sink, pipeline_id: str, scope: str, gone: list[tuple[str, str]], breaker: Breaker
+    sink: Sink,
+    pipeline_id: str,
+    scope: str,
+    gone: list[tuple[str, str]],
+    breaker: Breaker,
+    stored: Mapping[str, str | None] | None = None,
 ) -> Iterator[Deleted]:
-    """Deletes the documents of ``(page_id, space_key)`` pairs, ``DELETE_WORKERS`` requests at a
-    time; yields per batch the page ids whose document is gone and the failures."""
+    """Deletes the documents of ``(page_id, space_key)`` pairs (by their ``stored`` copy, by
+    page id, where known), ``DELETE_WORKERS`` requests at a time; yields per batch the page ids
+    whose document is gone and the failures."""
+    stored = stored or {}
     with ThreadPoolExecutor(DELETE_WORKERS, thread_name_prefix="delete") as pool:
 
         def delete(batch: list[tuple[str, str]]) -> Deleted:
             def attempt(chunk: list[tuple[str, str]]) -> list[str]:
-                sink.delete(pipeline_id, [document_id(scope, page_id) for page_id, _ in chunk])
+                ids = {document_id(scope, page_id): stored.get(page_id) for page_id, _ in chunk}
+                sink.delete(pipeline_id, list(ids), stored_ids=ids)
                 return [page_id for page_id, _ in chunk]
 
             done, failed = isolate_failures(
@@ -93,14 +101,24 @@ def _upsert_batch(
         for row in batch
     }
 
+    stored: dict[str, str] = {}
+
     def attempt(chunk: list[StagedPage]) -> list[StagedPage]:
-        sink.upsert(pipeline_id, [documents[row.page_id] for row in chunk])
+        stored.update(sink.upsert(pipeline_id, [documents[row.page_id] for row in chunk]))
         return chunk
 
-    done, failed = isolate_failures(
-        list(batch), attempt, breaker=breaker, errors=LlamaCloudError, fatal=LlamaCloudAuthError
-    )
-    accepted = [_accepted(row, documents[row.page_id].id) for rows in done for row in rows]
+    # A v2 upload adds a file per document: retrying halves of a batch would store some twice.
+    groups = [[row] for row in batch] if sink.target == Target.INDEX else [list(batch)]
+    done: list[list[StagedPage]] = []
+    failed: list[tuple[StagedPage, Exception]] = []
+    for group in groups:
+        went, refused = isolate_failures(
+            group, attempt, breaker=breaker, errors=LlamaCloudError, fatal=LlamaCloudAuthError
+        )
+        done += went
+        failed += refused
+    files = stored if sink.target == Target.INDEX else {}
+    accepted = [_accepted(row, documents[row.page_id].id, files) for rows in done for row in rows]
     failures = [
         PageFailure(row.page_id, row.space_key, documents[row.page_id].id, f"upload failed: {exc}")
         for row, exc in failed
@@ -108,7 +126,7 @@ def _upsert_batch(
     return Upserted(accepted, failures)
 
 
-def _accepted(row: StagedPage, doc_id: str) -> AcceptedPage:
+def _accepted(row: StagedPage, doc_id: str, files: Mapping[str, str]) -> AcceptedPage:
     return AcceptedPage(
         page_id=row.page_id,
         space_key=row.space_key,
@@ -117,6 +135,7 @@ def _accepted(row: StagedPage, doc_id: str) -> AcceptedPage:
         content_hash=row.content_hash or "",
         document_id=doc_id,
         scope_hash=row.page_metadata.get("scope_hash"),
+        file_id=files.get(doc_id),
     )
 
 

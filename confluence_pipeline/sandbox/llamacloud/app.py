@@ -13,7 +13,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route as StarletteRoute
 
 from ..mangle import BODY_KINDS, DAMAGE_KINDS, damaged
-from . import routes_admin, routes_documents, routes_pipelines, routes_retrieve
+from . import (
+    routes_admin,
+    routes_directories,
+    routes_documents,
+    routes_indexes,
+    routes_pipelines,
+    routes_retrieve,
+)
 from .faults import Faults
 from .router import Match, Router
 from .state import SandboxState
@@ -27,6 +34,8 @@ _PUBLIC = Router(
         *routes_pipelines.ROUTES,
         *routes_documents.ROUTES,
         *routes_retrieve.ROUTES,
+        *routes_directories.ROUTES,
+        *routes_indexes.ROUTES,
     ]
 )
 _ADMIN = Router(routes_admin.ROUTES)
@@ -94,17 +103,21 @@ def create_app(
     latency_ms: int = 0,
     fault_rate: float = 0.0,
     seed: int = 0,
+    ingest_delay_ms: int = 0,
 ) -> Starlette:
     """An in-memory LlamaCloud emulator that the unmodified ``llama-cloud`` SDK can talk to.
 
     ``latency_ms`` delays and ``fault_rate`` fails (429/500/503) public requests, drawn from
     an RNG seeded with ``seed``; both can be changed at runtime with ``POST /_sandbox/faults``.
+    ``ingest_delay_ms`` is how long accepted documents and index syncs take to become
+    searchable (``POST /_sandbox/ingestion`` changes it, and switches Index v2 off and on).
     """
     state = SandboxState(
         api_key=api_key,
         project_id=project_id,
         store=Store(project_id, seed),
         faults=Faults(rate=fault_rate, latency_ms=latency_ms, seed=seed),
+        ingest_delay_ms=ingest_delay_ms,
     )
 
     async def dispatch(request: Request) -> Response:

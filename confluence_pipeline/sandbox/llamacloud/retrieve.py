@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
 
 _WORD = re.compile(r"\w+")
 
@@ -26,6 +28,25 @@ def score(query_terms: frozenset[str], document_terms: frozenset[str]) -> float:
     if not query_terms:
         return 0.0
     return len(query_terms & document_terms) / len(query_terms)
+
+
+def ranked(
+    query_terms: frozenset[str],
+    candidates: Iterable[tuple[frozenset[str], _T]],
+    *,
+    keep: Callable[[_T], bool],
+    cutoff: float,
+    top_k: int,
+) -> list[tuple[float, _T]]:
+    """The ``top_k`` best ``(score, item)`` with a positive score of at least ``cutoff`` that
+    ``keep`` accepts, best first (ties keep the candidates' order)."""
+    scored = []
+    for position, (item_terms, item) in enumerate(candidates):
+        value = score(query_terms, item_terms)
+        if value > 0 and value >= cutoff and keep(item):
+            scored.append((-value, position, item))
+    scored.sort(key=lambda entry: entry[:2])
+    return [(-negative, item) for negative, _, item in scored[:top_k]]
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -63,7 +63,8 @@ async def delete_document(state: SandboxState, request: Request, params: Params)
 
 async def document_status(state: SandboxState, request: Request, params: Params) -> Response:
     document = _document_of(pipeline_of(state, params), params)
-    return json_response(status_json("SUCCESS", document.id, document.updated_at))
+    status = "SUCCESS" if state.ingested(document.accepted_at) else "IN_PROGRESS"
+    return json_response(status_json(status, document.id, document.updated_at))
 
 
 async def document_chunks(state: SandboxState, request: Request, params: Params) -> Response:
@@ -80,7 +81,8 @@ async def status_counts(state: SandboxState, request: Request, params: Params) -
     pipeline = pipeline_of(state, params)
     total = len(pipeline.documents)
     counts = {status: 0 for status in STATUSES}
-    counts["SUCCESS"] = total
+    counts["SUCCESS"] = sum(state.ingested(d.accepted_at) for d in pipeline.documents.values())
+    counts["IN_PROGRESS"] = total - counts["SUCCESS"]
     return json_response({"pipeline_id": pipeline.id, "counts": counts, "total_count": total})
 
 

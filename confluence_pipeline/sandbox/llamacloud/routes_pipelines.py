@@ -11,7 +11,15 @@ from .router import Params, Route
 from .schemas import PIPELINE, PIPELINE_UPDATE, body_fields
 from .state import SandboxState
 from .store import StoredPipeline, now
-from .web import HTTPError, empty_response, json_response, not_found, query_int, read_json, validate
+from .web import (
+    HTTPError,
+    cursor_page,
+    empty_response,
+    json_response,
+    not_found,
+    read_json,
+    validate,
+)
 
 ORGANIZATION_ID = "sandbox-org"
 
@@ -25,7 +33,7 @@ def _project_json(state: SandboxState) -> dict[str, Any]:
     }
 
 
-def _project_id(state: SandboxState, request: Request) -> str:
+def request_project(state: SandboxState, request: Request) -> str:
     """The ``project_id`` query parameter (default: the sandbox project); unknown ids are 404."""
     project_id = request.query_params.get("project_id") or state.project_id
     if project_id != state.project_id:
@@ -54,7 +62,7 @@ async def get_project(state: SandboxState, request: Request, params: Params) -> 
 
 
 async def upsert_pipeline(state: SandboxState, request: Request, params: Params) -> Response:
-    project_id = _project_id(state, request)
+    project_id = request_project(state, request)
     body = body_fields(validate(PIPELINE, await read_json(request), ("body",)))
     pipeline = state.store.find(body["name"], project_id)
     if pipeline is None:
@@ -65,7 +73,7 @@ async def upsert_pipeline(state: SandboxState, request: Request, params: Params)
 
 
 async def create_pipeline(state: SandboxState, request: Request, params: Params) -> Response:
-    project_id = _project_id(state, request)
+    project_id = request_project(state, request)
     body = body_fields(validate(PIPELINE, await read_json(request), ("body",)))
     if state.store.find(body["name"], project_id) is not None:
         raise HTTPError(409, f"Pipeline with name {body['name']!r} already exists in project")
@@ -73,7 +81,7 @@ async def create_pipeline(state: SandboxState, request: Request, params: Params)
 
 
 def _matching(state: SandboxState, request: Request, name_param: str) -> list[StoredPipeline]:
-    project_id = _project_id(state, request)
+    project_id = request_project(state, request)
     name = request.query_params.get(name_param)
     return [
         pipeline
@@ -90,15 +98,7 @@ async def list_pipelines(state: SandboxState, request: Request, params: Params) 
 async def list_pipelines_v2(state: SandboxState, request: Request, params: Params) -> Response:
     """Cursor pages: ``next_page_token`` is the offset of the next page, null on the last."""
     pipelines = _matching(state, request, "name")
-    page_size = query_int(request, "page_size", 50, minimum=1)
-    start = query_int(request, "page_token", 0)
-    end = start + page_size
-    return json_response(
-        {
-            "items": [pipeline.summary_json() for pipeline in pipelines[start:end]],
-            "next_page_token": str(end) if end < len(pipelines) else None,
-        }
-    )
+    return json_response(cursor_page(request, [pipeline.summary_json() for pipeline in pipelines]))
 
 
 async def get_pipeline(state: SandboxState, request: Request, params: Params) -> Response:
@@ -133,7 +133,8 @@ def status_json(status: str, job_id: str, effective_at: str | None) -> dict[str,
 
 async def pipeline_status(state: SandboxState, request: Request, params: Params) -> Response:
     pipeline = pipeline_of(state, params)
-    return json_response(status_json(pipeline.ingestion_status(), pipeline.id, pipeline.updated_at))
+    status = pipeline.ingestion_status(state.ingested)
+    return json_response(status_json(status, pipeline.id, pipeline.updated_at))
 
 
 async def sync_pipeline(state: SandboxState, request: Request, params: Params) -> Response:

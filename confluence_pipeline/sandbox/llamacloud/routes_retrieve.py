@@ -9,7 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .retrieve import FilterError, check_filters, matches, score, terms
+from .retrieve import FilterError, check_filters, matches, ranked, terms
 from .router import Params, Route
 from .routes_pipelines import pipeline_of
 from .schemas import RETRIEVE
@@ -50,20 +50,21 @@ async def retrieve(state: SandboxState, request: Request, params: Params) -> Res
         check_filters(body.search_filters)
     except FilterError as exc:
         raise HTTPError(422, str(exc)) from None
-    query_terms = terms(body.query)
-    cutoff = body.dense_similarity_cutoff or 0.0
-    scored = []
-    for position, document in enumerate(pipeline.documents.values()):
-        value = score(query_terms, document.terms)
-        if value > 0 and value >= cutoff and matches(body.search_filters, document.metadata):
-            scored.append((-value, position, document))
-    scored.sort(key=lambda item: item[:2])
     top_k = body.dense_similarity_top_k or DEFAULT_TOP_K
     if body.enable_reranking and body.rerank_top_n:
         top_k = min(top_k, body.rerank_top_n)
+    found = ranked(
+        terms(body.query),
+        [(doc.terms, doc) for doc in pipeline.documents.values()],
+        keep=lambda doc: (
+            state.ingested(doc.accepted_at) and matches(body.search_filters, doc.metadata)
+        ),
+        cutoff=body.dense_similarity_cutoff or 0.0,
+        top_k=top_k,
+    )
     nodes = [
-        {"node": text_node(pipeline, doc), "score": -negative, "class_name": "TextNodeWithScore"}
-        for negative, _, doc in scored[:top_k]
+        {"node": text_node(pipeline, doc), "score": value, "class_name": "TextNodeWithScore"}
+        for value, doc in found
     ]
     return json_response(
         {

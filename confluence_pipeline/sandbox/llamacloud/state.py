@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from .faults import Faults
 from .store import Store
+from .v2_store import V2Store
 
 
 @dataclass
@@ -17,6 +19,9 @@ class Stats:
     requests_total: int = 0
     documents_upserted: int = 0
     documents_deleted: int = 0
+    files_uploaded: int = 0
+    files_deleted: int = 0
+    index_syncs: int = 0
     faults_injected: int = 0
     requests_by_route: Counter[str] = field(default_factory=Counter)
 
@@ -26,6 +31,7 @@ class Stats:
 
     def reset(self) -> None:
         self.requests_total = self.documents_upserted = self.documents_deleted = 0
+        self.files_uploaded = self.files_deleted = self.index_syncs = 0
         self.faults_injected = 0
         self.requests_by_route.clear()
 
@@ -34,6 +40,9 @@ class Stats:
             "requests_total": self.requests_total,
             "documents_upserted": self.documents_upserted,
             "documents_deleted": self.documents_deleted,
+            "files_uploaded": self.files_uploaded,
+            "files_deleted": self.files_deleted,
+            "index_syncs": self.index_syncs,
             "faults_injected": self.faults_injected,
             "requests_by_route": dict(self.requests_by_route),
         }
@@ -46,3 +55,11 @@ class SandboxState:
     store: Store
     faults: Faults
     stats: Stats = field(default_factory=Stats)
+    v2: V2Store = field(default_factory=V2Store)
+    ingest_delay_ms: int = 0
+    """How long after acceptance a v1 document, or the files of a v2 index sync, become
+    searchable; read when asked, so lowering it settles what is pending at once."""
+
+    def ingested(self, accepted_at: float) -> bool:
+        """Whether something accepted at ``accepted_at`` (``time.monotonic()``) is searchable."""
+        return time.monotonic() >= accepted_at + self.ingest_delay_ms / 1000

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import random
+import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -48,6 +49,8 @@ class StoredDocument:
     page_positions: list[int] | None
     updated_at: str
     terms: frozenset[str]
+    accepted_at: float = 0.0
+    """``time.monotonic()`` of the upsert: ingestion (and search) starts after the delay."""
 
     def to_json(self) -> dict[str, Any]:
         """A ``CloudDocument``."""
@@ -111,7 +114,11 @@ class StoredPipeline:
         full = self.to_json()
         return {key: full[key] for key in _SUMMARY_KEYS}
 
-    def ingestion_status(self) -> str:
+    def ingestion_status(self, ingested: Callable[[float], bool]) -> str:
+        """``IN_PROGRESS`` while a document waits for ingestion, else ``SUCCESS`` (or
+        ``NOT_STARTED`` for a pipeline never written nor synced)."""
+        if any(not ingested(doc.accepted_at) for doc in self.documents.values()):
+            return "IN_PROGRESS"
         return "SUCCESS" if self.documents or self.synced_at else "NOT_STARTED"
 
     def page(self, skip: int, limit: int) -> list[StoredDocument]:
@@ -135,6 +142,7 @@ class StoredPipeline:
                 page_positions=body.page_positions,
                 updated_at=stamp,
                 terms=index_terms(body.text, body.metadata, excluded_embed),
+                accepted_at=time.monotonic(),
             )
             self.documents[document.id] = document
             stored.append(document)

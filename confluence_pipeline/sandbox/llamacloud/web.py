@@ -98,3 +98,12 @@ def query_int(request: Request, name: str, default: int, *, minimum: int = 0) ->
             ],
         )
     return value
+
+
+def cursor_page(request: Request, items: list[Any], *, default_size: int = 50) -> dict[str, Any]:
+    """One ``PaginatedCursor`` page of ``items`` (already JSON): ``page_token`` is an offset,
+    ``next_page_token`` null on the last page."""
+    page_size = query_int(request, "page_size", default_size, minimum=1)
+    start = query_int(request, "page_token", 0)
+    end = start + page_size
+    return {"items": items[start:end], "next_page_token": str(end) if end < len(items) else None}
