@@ -31,6 +31,7 @@ podman:
 lint: install
 	$(BIN)/ruff check confluence_pipeline confluence_pipeline_tests benchmarks
 	$(BIN)/ruff format --check confluence_pipeline confluence_pipeline_tests benchmarks
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format confluence_pipeline confluence_pipeline_tests benchmarks
