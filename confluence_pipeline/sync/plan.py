@@ -71,14 +71,13 @@ def plan_pages(
         breadcrumbs = Breadcrumbs(listing, space)
         for pages, failed in fetch_bodies(client, todo, Breaker("Confluence")):
             rows = [staged_failure(page, space.key, error) for page, error in failed]
-            for page in pages:
-                too_large = body_too_large(
-                    _body_bytes(page.storage, max_body_bytes), max_body_bytes
-                )
+            for fetched in pages:
+                size = _body_bytes(fetched.storage, max_body_bytes)
+                too_large = body_too_large(size, max_body_bytes)
                 if too_large is None:
-                    rows.append(staged_body(page, space, breadcrumbs))
+                    rows.append(staged_body(fetched, space, breadcrumbs))
                 else:
-                    rows.append(staged_refusal(page.summary, space.key, too_large))
+                    rows.append(staged_refusal(fetched.summary, space.key, too_large))
                     result.too_large += 1
             ledger.stage(index.id, rows)
             result.fetched += len(pages)
