@@ -11,8 +11,11 @@ from confluence_pipeline.state.crypto import SecretKeyMismatch, TokenCipher
 from confluence_pipeline.state.db import write_transaction
 from confluence_pipeline.state.models import Connection
 
+<<<<<<< HEAD
 _TABLE = cast(sa.Table, Connection.__table__)
 
+=======
+>>>>>>> wt-security
 
 class RotationRefused(SecretKeyMismatch):
     """A stored credential does not decrypt with the old key; nothing was changed."""
@@ -31,8 +34,8 @@ def rotate_secrets(engine: Engine, old: TokenCipher, new: TokenCipher) -> int:
     When any secret does not decrypt with ``old`` nothing is written (RotationRefused)."""
     with write_transaction(engine) as conn:
         rows = conn.execute(
-            sa.select(_TABLE.c.id, _TABLE.c.name, _TABLE.c.secret)
-            .order_by(_TABLE.c.id)
+            sa.select(Connection.id, Connection.name, Connection.secret)
+            .order_by(Connection.id)
             .with_for_update()
         ).all()
         fresh = []
@@ -44,6 +47,6 @@ def rotate_secrets(engine: Engine, old: TokenCipher, new: TokenCipher) -> int:
             fresh.append((row.id, new.encrypt(plaintext)))
         for connection_id, secret in fresh:
             conn.execute(
-                sa.update(_TABLE).where(_TABLE.c.id == connection_id).values(secret=secret)
+                sa.update(Connection).where(Connection.id == connection_id).values(secret=secret)
             )
     return len(fresh)
