@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
@@ -11,11 +9,6 @@ from confluence_pipeline.state.crypto import SecretKeyMismatch, TokenCipher
 from confluence_pipeline.state.db import write_transaction
 from confluence_pipeline.state.models import Connection
 
-<<<<<<< HEAD
-_TABLE = cast(sa.Table, Connection.__table__)
-
-=======
->>>>>>> wt-security
 
 class RotationRefused(SecretKeyMismatch):
     """A stored credential does not decrypt with the old key; nothing was changed."""
