@@ -226,7 +226,7 @@ class ConfluenceClient:
         Raises ConfluenceNotFound when the search answers 404 (Confluence does when some
         ancestor is a draft or trashed); callers fall back to :meth:`read_restriction`."""
         params = {"cql": cql, "expand": SCOPE_EXPAND, "limit": SEARCH_LIMIT}
-        yield from self._v1_paged("/wiki/rest/api/content/search", params, to_scope)
+        yield from self._paged("/wiki/rest/api/content/search", params, to_scope, v1=True)
 
     def test_cql(self, cql: str) -> None:
         """Runs ``cql`` once (one result at most); raises when the server refuses it (400, or
@@ -237,8 +237,11 @@ class ConfluenceClient:
     def search_ids(self, cql: str) -> Iterator[str]:
         """Ids of the content ``cql`` finds (CQL content search, no expansions)."""
         params = {"cql": cql, "limit": SEARCH_LIMIT}
-        yield from self._v1_paged(
-            "/wiki/rest/api/content/search", params, lambda item, _base: get_str(item, "id")
+        yield from self._paged(
+            "/wiki/rest/api/content/search",
+            params,
+            lambda item, _base: get_str(item, "id"),
+            v1=True,
         )
 
     def read_restriction(self, content_id: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -309,10 +312,17 @@ class ConfluenceClient:
             ) from None
 
     def _paged(
-        self, path: str, params: dict[str, Any], to_record: Callable[[dict[str, Any], str], T]
+        self,
+        path: str,
+        params: dict[str, Any],
+        to_record: Callable[[dict[str, Any], str], T],
+        *,
+        v1: bool = False,
     ) -> Iterator[T]:
-        """Records of every page of a v2 list, following ``_links.next`` or the ``Link``
-        header; ``to_record`` gets each item and the list's ``_links.base``."""
+        """Records of every page of a list, following ``_links.next`` (or a v2 ``Link``
+        header) on this client's own site only; ``to_record`` gets each item and the list's
+        ``_links.base``. A v1 list's ``next`` is relative to its ``_links.context`` (``/wiki``),
+        a v2 list's to the site."""
         url: str | None = path
         query: dict[str, Any] | None = params
         seen: set[str] = set()
@@ -320,12 +330,18 @@ class ConfluenceClient:
             response = self._send(url, params=query)
             body = self._json(response)
             with reading(response):
-                base = get_str(body, "_links.base")
+                base = (
+                    (get_opt_str(body, "_links.base") or "") if v1 else get_str(body, "_links.base")
+                )
                 records = [to_record(item, base) for item in get_list(body, "results")]
                 next_url = get_opt_str(body, "_links.next")
-            next_url = next_url or response.links.get("next", {}).get("url")
+                context = (get_opt_str(body, "_links.context") or "/wiki") if v1 else ""
+            if not v1:
+                next_url = next_url or response.links.get("next", {}).get("url")
             yield from records
             if next_url is not None:
+                if v1 and next_url.startswith("/") and not next_url.startswith(context + "/"):
+                    next_url = context + next_url
                 next_url = self._own_url(next_url, response)
                 if next_url in seen:
                     raise ConfluenceError(
@@ -334,41 +350,6 @@ class ConfluenceClient:
                         response=response,
                     )
                 seen.add(next_url)
-            url, query = next_url, None
-
-    def _v1_paged(
-        self, path: str, params: dict[str, Any], to_record: Callable[[dict[str, Any], str], T]
-    ) -> Iterator[T]:
-        """Records of every page of a v1 list; its ``_links.next`` is relative to ``/wiki``
-        (``_links.context``), unlike v2's, and is resolved against this client's base URL."""
-        url: str | None = path
-        query: dict[str, Any] | None = params
-        seen: set[str] = set()
-        while url is not None:
-            response = self._send(url, params=query)
-            body = self._json(response)
-            with reading(response):
-                base = get_opt_str(body, "_links.base") or ""
-                records = [to_record(item, base) for item in get_list(body, "results")]
-                next_url = get_opt_str(body, "_links.next")
-                context = get_opt_str(body, "_links.context") or "/wiki"
-            yield from records
-            if next_url is not None:
-                if next_url in seen:
-                    raise ConfluenceError(
-                        f"{describe(response.request)}: the server repeated a paging cursor",
-                        request=response.request,
-                        response=response,
-                    )
-                seen.add(next_url)
-                if "://" in next_url or next_url.startswith("//"):
-                    raise ConfluenceError(
-                        f"{describe(response.request)}: refused an absolute 'next' link",
-                        request=response.request,
-                        response=response,
-                    )
-                if not next_url.startswith(context + "/"):
-                    next_url = context + next_url
             url, query = next_url, None
 
     def _own_url(self, link: str, response: httpx.Response) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import httpx
 
 from confluence_pipeline.errors import PipelineError
-from confluence_pipeline.redaction import masked_line
+from confluence_pipeline.runtime.redaction import masked_line
 
 _DETAIL_CHARS = 160
 _BODY_SECRETS = ("client_secret", "refresh_token", "code", "access_token")

@@ -16,7 +16,7 @@ from confluence_pipeline.defs.tags import (
     SPACE_TAG,
 )
 from confluence_pipeline.errors import PipelineError
-from confluence_pipeline.redaction import mask
+from confluence_pipeline.runtime.redaction import mask
 from confluence_pipeline.settings import Settings
 
 WEBHOOK_ENV = "CONFLUENCE_PIPELINE_ALERT_WEBHOOK"

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 import llama_cloud
 
 from confluence_pipeline.errors import PipelineError
-from confluence_pipeline.redaction import masked_line
+from confluence_pipeline.runtime.redaction import masked_line
 
 _MAX_REASON = 300
 

@@ -173,19 +173,15 @@ def _body_bytes(storage: str, limit: int) -> int:
 
 def staged_refusal(page: PageSummary, space_key: str, reason: str) -> StagedWork:
     """A page refused before conversion (its body is too large): recorded failed, with no body."""
-    return StagedWork(
-        page.id,
-        space_key,
-        Action.UPSERT,
-        Stage.FAILED,
-        version=page.version,
-        title=page.title,
-        error=f"page {page.id}: {reason}",
-    )
+    return _failed(page, space_key, f"page {page.id}: {reason}")
 
 
 def staged_failure(page: PageSummary, space_key: str, error: Exception) -> StagedWork:
     """A page whose body could not be fetched: the upload step records it failed."""
+    return _failed(page, space_key, f"fetch of page {page.id} failed: {error}")
+
+
+def _failed(page: PageSummary, space_key: str, error: str) -> StagedWork:
     return StagedWork(
         page.id,
         space_key,
@@ -193,7 +189,7 @@ def staged_failure(page: PageSummary, space_key: str, error: Exception) -> Stage
         Stage.FAILED,
         version=page.version,
         title=page.title,
-        error=f"fetch of page {page.id} failed: {error}",
+        error=error,
     )
 
 
