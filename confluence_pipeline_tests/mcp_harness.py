@@ -88,13 +88,11 @@ async def http_session(
 
 @contextlib.asynccontextmanager
 async def stdio_session(
-    env: dict[str, str], *args: str, stderr: Path | None = None
+    command: str, args: list[str], env: dict[str, str], *, stderr: Path | None = None
 ) -> AsyncIterator[ClientSession]:
-    """An initialized SDK session with a `confluence-pipeline mcp` child over stdio (its
-    stderr, the server's log, into ``stderr``)."""
-    params = StdioServerParameters(
-        command=str(BIN / "confluence-pipeline"), args=["mcp", *args], env=env
-    )
+    """An initialized SDK session with ``command`` (a console script of this venv) started
+    over stdio, as a client would; its stderr (the server's log) into ``stderr``."""
+    params = StdioServerParameters(command=str(BIN / command), args=args, env=env)
     with open(stderr or os.devnull, "w") as errlog:
         async with (
             stdio_client(params, errlog=errlog) as (read, write),
