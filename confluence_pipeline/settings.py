@@ -32,6 +32,7 @@ SECRET_ENV = (
     "CONFLUENCE_CLIENT_SECRET",
     "DAGSTER_POSTGRES_PASSWORD",
     "CONFLUENCE_PIPELINE_ALERT_WEBHOOK",
+    "CONFLUENCE_PIPELINE_MCP_TOKEN",
 )
 """Variables whose values are masked wherever they could appear in a message."""
 
@@ -162,6 +163,12 @@ class Settings:
     def dagster_url(self) -> str:
         """``$CONFLUENCE_PIPELINE_DAGSTER_URL``: the UI's base URL for run links."""
         return self._get("CONFLUENCE_PIPELINE_DAGSTER_URL") or DEFAULT_DAGSTER_URL
+
+    @property
+    def mcp_token(self) -> str | None:
+        """``$CONFLUENCE_PIPELINE_MCP_TOKEN``: the bearer token MCP clients must send over
+        HTTP (required to serve beyond loopback)."""
+        return self._get("CONFLUENCE_PIPELINE_MCP_TOKEN")
 
     def secret_values(self) -> list[str]:
         """The values of :data:`SECRET_ENV` that are set."""

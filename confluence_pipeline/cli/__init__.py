@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from confluence_pipeline.cli.connections import connect, connections, disconnect
 from confluence_pipeline.cli.demo import demo
 from confluence_pipeline.cli.indexes import index
+from confluence_pipeline.cli.mcp import mcp
 from confluence_pipeline.cli.output import DEBUG_ENV, debugging, errors
 from confluence_pipeline.cli.sandbox import sandbox
 from confluence_pipeline.cli.secret_key import secret
@@ -34,7 +35,7 @@ def cli(verbose: bool) -> None:
         os.environ[DEBUG_ENV] = "1"
 
 
-for command in (sandbox, connect, connections, disconnect, index, sync, history, secret, demo):
+for command in (sandbox, connect, connections, disconnect, index, sync, history, secret, demo, mcp):
     cli.add_command(command)
 
 
