@@ -4,6 +4,8 @@
 #   user code (default)  dagster code-server start -h 0.0.0.0 -p 4000 -m confluence_pipeline.definitions
 #   webserver            dagster-webserver -h 0.0.0.0 -p 3000 -w /opt/dagster/dagster_home/workspace.yaml
 #   daemon               dagster-daemon run -w /opt/dagster/dagster_home/workspace.yaml
+#   MCP server           confluence-pipeline mcp --transport streamable-http --host 0.0.0.0
+#                        (needs CONFLUENCE_PIPELINE_MCP_TOKEN; serves http://HOST:8002/mcp)
 # Secrets (SECRET_KEY, LLAMA_CLOUD_API_KEY, DAGSTER_POSTGRES_PASSWORD, ...) come from the
 # environment at run time; none is baked into the image.
 #

@@ -3,8 +3,6 @@ the SDK's client, against both sandboxes and a real state database."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -21,17 +19,12 @@ from confluence_pipeline_tests.mcp_harness import (
     text_of,
     world_server,
 )
-from confluence_pipeline_tests.world import World, make_world
+from confluence_pipeline_tests.world import World
 
 TOKEN = "test-mcp-token-0123456789abcdef"
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    with make_world(f"sqlite:///{tmp_path / 'state.db'}", pages_per_space=12) as world:
-        world.connect()
-        world.create_index()
-        yield world
+pytestmark = pytest.mark.sandbox(pages_per_space=12)
 
 
 def _page(world: World, space: str, title: str, body: str) -> tuple[str, str]:
@@ -343,3 +336,25 @@ def test_a_missing_or_wrong_bearer_token_gets_401_and_nothing_is_served(world: W
             assert served() == 1
 
         anyio.run(main)
+
+
+def test_search_over_an_index_v2_target_with_its_space_filter(world: World) -> None:
+    first, second = world.space_keys
+    world.create_index("v2", target="index")
+    in_first, url = _page(world, first, "Heron guide", "heron-saffron-4410 in the first space")
+    in_second, _ = _page(world, second, "Heron too", "heron-saffron-4410 in the second space")
+    for space in world.space_keys:
+        world.sync(space, name="v2")
+
+    async def body(session: ClientSession) -> None:
+        found = structured(await _call(session, "search", query="heron-saffron-4410"))
+        assert found["index"] == "v2"
+        assert {r["page_id"] for r in found["results"][:2]} == {in_first, in_second}
+        only = structured(
+            await _call(session, "search", query="heron-saffron-4410", spaces=[first])
+        )
+        assert [r["page_id"] for r in only["results"]][:1] == [in_first]
+        assert {r["space_key"] for r in only["results"]} == {first}
+        assert only["results"][0]["url"] == url
+
+    _run(world, body, indexes=["v2"])

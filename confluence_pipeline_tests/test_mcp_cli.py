@@ -5,7 +5,6 @@ it) and over streamable HTTP (a child process on a free port), with its environm
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -23,19 +22,20 @@ from confluence_pipeline_tests.mcp_harness import (
 )
 from confluence_pipeline_tests.test_cli import Cli, _assert_one_line_error
 from confluence_pipeline_tests.test_mcp_readme import resolve, stdio_server
-from confluence_pipeline_tests.world import API_KEY, PROJECT, World, make_world
+from confluence_pipeline_tests.world import API_KEY, PROJECT, World
 
 TOKEN = "cli-mcp-token-0123456789abcdef"
 PHRASE = "narwhal-cobalt-6620"
 
 
+pytestmark = [pytest.mark.sandbox(pages_per_space=8), pytest.mark.slow]
+
+
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    with make_world(f"sqlite:///{tmp_path / 'state.db'}", pages_per_space=8) as world:
-        world.connect()
-        world.create_index()
-        world.create_index("other", spaces=world.space_keys[1:])
-        yield world
+def world(world: World) -> World:
+    """The shared world, with a second index over the second space."""
+    world.create_index("other", spaces=world.space_keys[1:])
+    return world
 
 
 def _env(world: World, home: Path, **extra: str) -> dict[str, str]:

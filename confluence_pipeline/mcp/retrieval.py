@@ -2,10 +2,10 @@
 
 A :class:`Retriever` answers a query for one index with scored chunks and their document
 metadata. Filters are ``{metadata field: allowed values}`` (the ``in`` operator), the one
-shape both LlamaCloud APIs express: v1 pipelines as ``search_filters`` (here), v2 indexes as
+shape both LlamaCloud APIs express: v1 pipelines as ``search_filters``, v2 indexes as
 ``retrieval.retrieve(index_id=, query=, top_k=, custom_filters={field: {"operator": "in",
-"value": [...]}})`` (an ``IndexRetriever`` next to :class:`PipelineRetriever`, chosen by the
-index's target in :class:`TargetRetriever`). What an API cannot filter is filtered by the caller.
+"value": [...]}})``. :class:`PipelineRetriever` serves both, by the index's target. What an
+API cannot filter (a list-valued field such as labels) is filtered by the caller.
 """
 
 from __future__ import annotations
@@ -22,10 +22,7 @@ from llama_cloud.types.metadata_filters_param import FilterMetadataFilter, Metad
 
 from confluence_pipeline.errors import PipelineError
 from confluence_pipeline.llamacloud.errors import from_sdk
-from confluence_pipeline.state import Index
-
-PIPELINE_TARGET = "pipeline"
-"""The target every index has today: a v1 managed pipeline (``Index.pipeline_id``)."""
+from confluence_pipeline.state import Index, Target
 
 _ERRORS = (llama_cloud.LlamaCloudError, httpx.HTTPError, ValueError)
 _CONNECT_TIMEOUT_S = 5.0
@@ -55,8 +52,8 @@ class Retriever(Protocol):
 
 
 def target_of(index: Index) -> str:
-    """The index's LlamaCloud target (``pipeline`` until indexes carry a ``target``)."""
-    return str(getattr(index, "target", None) or PIPELINE_TARGET)
+    """The index's LlamaCloud target: ``pipeline`` (v1) or ``index`` (v2)."""
+    return str(index.target or Target.PIPELINE)
 
 
 def pipeline_filters(filters: Filters) -> MetadataFiltersParam | None:
@@ -76,9 +73,17 @@ def _deprecated_v1_api() -> Iterator[None]:
         yield
 
 
+def index_filters(filters: Filters) -> dict[str, Any] | None:
+    """``filters`` as v2 ``custom_filters``: every field ``in`` its values, all required."""
+    return {
+        key: {"operator": "in", "value": list(values)} for key, values in filters.items()
+    } or None
+
+
 class PipelineRetriever:
-    """Retrieval from v1 managed pipelines (``POST /api/v1/pipelines/{id}/retrieve``) through
-    the official SDK; one client, safe to share across threads."""
+    """Retrieval from an index's target through the official SDK: v1 managed pipelines
+    (``POST /api/v1/pipelines/{id}/retrieve``) or v2 indexes (``POST /api/v1/retrieval/
+    retrieve``); one client, safe to share across threads."""
 
     def __init__(
         self,
@@ -97,6 +102,8 @@ class PipelineRetriever:
         )
 
     def retrieve(self, index: Index, query: str, *, top_k: int, filters: Filters) -> list[Hit]:
+        if target_of(index) == Target.INDEX:
+            return self._from_index(index, query, top_k=top_k, filters=filters)
         if not index.pipeline_id:
             raise RetrievalError(
                 f"index {index.name!r} has no LlamaCloud pipeline yet: "
@@ -118,8 +125,40 @@ class PipelineRetriever:
             raise RetrievalError(str(from_sdk(exc, operation, secrets=(self._api_key,)))) from None
         return _hits(body, index.name)[:top_k]
 
+    def _from_index(self, index: Index, query: str, *, top_k: int, filters: Filters) -> list[Hit]:
+        if not index.v2_index_id:
+            raise RetrievalError(
+                f"index {index.name!r} has no LlamaCloud index yet: "
+                f"run `confluence-pipeline sync {index.name}` first"
+            )
+        try:
+            found = self._client.retrieval.retrieve(
+                index_id=index.v2_index_id,
+                query=query,
+                top_k=top_k,
+                custom_filters=index_filters(filters),
+            )
+        except _ERRORS as exc:
+            operation = f"retrieval from the LlamaCloud index of {index.name!r}"
+            raise RetrievalError(str(from_sdk(exc, operation, secrets=(self._api_key,)))) from None
+        return [
+            Hit(
+                text=result.content,
+                score=result.rerank_score
+                if result.rerank_score is not None
+                else result.score or 0.0,
+                metadata=dict(result.metadata or {}),
+            )
+            for result in found.results[:top_k]
+        ]
+
     def close(self) -> None:
         self._client.close()
+
+
+def _first(*scores: float | None) -> float:
+    """The first score given (the reranker's before the hybrid search's), else 0."""
+    return next((score for score in scores if score is not None), 0.0)
 
 
 def _hits(body: object, index_name: str) -> list[Hit]:
@@ -145,19 +184,3 @@ def _hits(body: object, index_name: str) -> list[Hit]:
             )
         )
     return hits
-
-
-class TargetRetriever:
-    """Routes each index to the retriever of its target (``pipeline`` today)."""
-
-    def __init__(self, by_target: Mapping[str, Retriever]) -> None:
-        self._by_target = dict(by_target)
-
-    def retrieve(self, index: Index, query: str, *, top_k: int, filters: Filters) -> list[Hit]:
-        target = target_of(index)
-        retriever = self._by_target.get(target)
-        if retriever is None:
-            raise RetrievalError(
-                f"index {index.name!r}: searching a {target!r} target is not supported"
-            )
-        return retriever.retrieve(index, query, top_k=top_k, filters=filters)
