@@ -5,17 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from confluence_pipeline.confluence import ConfluenceClient
 from confluence_pipeline.confluence.models import Page, Space
 from confluence_pipeline.errors import PipelineError
-from confluence_pipeline.markdown import mentioned_accounts
 from confluence_pipeline.state import StateStore
 from confluence_pipeline.sync import people
 from confluence_pipeline.sync.connections import open_quick_client
 from confluence_pipeline.sync.converter import ConversionJob, convert
+from confluence_pipeline.sync.plan import page_metadata
 
 _PAGE_ID = re.compile(r"^[0-9]{1,30}$")
 _PATH_ID = re.compile(r"/pages/(?:edit-v2/|edit/)?([0-9]{1,30})(?:/|$)")
@@ -135,25 +135,11 @@ class ConfluencePageFetcher:
         """The page's document text, built as the sync builds it (``sync.plan.staged_body``
         metadata, ``sync.convert`` names, ``sync.converter.convert``)."""
         summary = page.summary
-        metadata: dict[str, Any] = {
-            "page_id": summary.id,
-            "space_key": space.key,
-            "space_name": space.name,
-            "title": summary.title,
-            "url": summary.url,
-            "version": summary.version,
-            "last_modified": summary.last_modified,
-            "author_id": summary.author_id,
-            "editor_id": summary.editor_id,
-            "mentions": mentioned_accounts(page.storage),
-            "breadcrumb": [space.name, *self._ancestor_titles(client, summary.id)],
-        }
-        ids = people.account_ids(metadata)
+        breadcrumb = [space.name, *self._ancestor_titles(client, summary.id)]
+        staged = page_metadata(page, space, breadcrumb)
+        ids = people.account_ids(staged)
         people.resolve_names(self._store, client, ids)
-        names = people.known_names(self._store, ids)
-        metadata["author"] = names.get(metadata.get("author_id") or "")
-        metadata["editor"] = names.get(metadata.get("editor_id") or "")
-        page_names = {account_id: names[account_id] for account_id in ids if account_id in names}
+        metadata, page_names = people.named(staged, people.known_names(self._store, ids))
         done = convert(ConversionJob(0, page.storage, metadata, page_names))
         if done.markdown is None:
             raise ConversionError(f"page {summary.id}: {done.error}")

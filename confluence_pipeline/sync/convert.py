@@ -53,9 +53,6 @@ def conversion_jobs(
     jobs = []
     for row in rows:
         unnamed.update(i for i in ids[row.id] if i not in names)
-        metadata = dict(row.page_metadata)
-        metadata["author"] = names.get(metadata.get("author_id") or "")
-        metadata["editor"] = names.get(metadata.get("editor_id") or "")
-        page_names = {i: names[i] for i in ids[row.id] if i in names}
+        metadata, page_names = people.named(row.page_metadata, names)
         jobs.append(ConversionJob(row.id, row.storage or "", metadata, page_names))
     return jobs

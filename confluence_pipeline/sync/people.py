@@ -49,6 +49,18 @@ def resolve_names(store: StateStore, client: ConfluenceClient, ids: Iterable[str
     return lookup
 
 
+def named(
+    metadata: Mapping[str, Any], names: Mapping[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """``metadata`` with ``author`` and ``editor`` named from ``names`` (None where unknown),
+    and the names of the people the page names."""
+    enriched = dict(metadata)
+    enriched["author"] = names.get(metadata.get("author_id") or "")
+    enriched["editor"] = names.get(metadata.get("editor_id") or "")
+    ids = account_ids(metadata)
+    return enriched, {i: names[i] for i in ids if i in names}
+
+
 def known_names(store: StateStore, ids: Iterable[str]) -> dict[str, str]:
     """The display names the cache holds for ``ids``, however old."""
     found = store.people.cached(ids, ttl=None)

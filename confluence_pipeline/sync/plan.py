@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from confluence_pipeline.confluence import ConfluenceAuthError, ConfluenceClient, ConfluenceError
 from confluence_pipeline.confluence.models import Page, PageSummary, Space
@@ -211,21 +212,26 @@ def staged_body(
         version=summary.version,
         title=summary.title,
         storage=page.storage,
-        page_metadata={
-            "page_id": summary.id,
-            "space_key": space.key,
-            "space_name": space.name,
-            "title": summary.title,
-            "url": summary.url,
-            "version": summary.version,
-            "last_modified": summary.last_modified,
-            "author_id": summary.author_id,
-            "editor_id": summary.editor_id,
-            "mentions": mentioned_accounts(page.storage),
-            "breadcrumb": breadcrumbs.path(summary),
-            **extra,
-        },
+        page_metadata={**page_metadata(page, space, breadcrumbs.path(summary)), **extra},
     )
+
+
+def page_metadata(page: Page, space: Space, breadcrumb: list[str]) -> dict[str, Any]:
+    """The citation metadata of a page's document (before people are named)."""
+    summary = page.summary
+    return {
+        "page_id": summary.id,
+        "space_key": space.key,
+        "space_name": space.name,
+        "title": summary.title,
+        "url": summary.url,
+        "version": summary.version,
+        "last_modified": summary.last_modified,
+        "author_id": summary.author_id,
+        "editor_id": summary.editor_id,
+        "mentions": mentioned_accounts(page.storage),
+        "breadcrumb": breadcrumb,
+    }
 
 
 class Breadcrumbs:
