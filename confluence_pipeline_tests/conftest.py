@@ -106,8 +106,8 @@ def world(
 def world_db(
     request: pytest.FixtureRequest, state_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[World]:
-    """``world`` on each state database ``state_url`` gives: SQLite and PostgreSQL (parametrize
-    ``state_url`` indirectly for one of them)."""
+    """``world`` on each state database of ``state_url``: SQLite, and PostgreSQL (marked
+    ``postgres``); parametrize ``state_url`` indirectly to pick one."""
     with _connected_world(request, state_url, monkeypatch) as world:
         yield world
 

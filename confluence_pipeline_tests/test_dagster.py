@@ -80,6 +80,7 @@ def test_definitions_load_with_four_assets_one_job_two_sensors() -> None:
     assert sorted(s.name for s in repo.sensor_defs) == ["sync_due_sensor", "sync_failure_alert"]
 
 
+@pytest.mark.slow  # two in-process runs of the whole job
 def test_materialize_one_partition_uploads_its_pages(
     world: World, instance: dg.DagsterInstance
 ) -> None:
@@ -127,6 +128,7 @@ def test_unconfigured_pair_fails_at_once_with_a_clear_message(
     assert world.wiki.stats()["requests_total"] == requests_before
 
 
+@pytest.mark.slow  # two in-process runs of the whole job
 def test_blocked_mass_deletion_fails_the_blocking_check(
     world: World, instance: dg.DagsterInstance
 ) -> None:
