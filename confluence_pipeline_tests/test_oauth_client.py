@@ -33,8 +33,9 @@ def test_authorize_url_has_the_documented_shape() -> None:
     assert query == {
         "audience": "api.atlassian.com",
         "client_id": "cid",
-        "scope": "read:confluence-content.all read:confluence-space.summary "
-        "read:space:confluence read:page:confluence offline_access",
+        "scope": "read:confluence-content.all read:confluence-space.summary search:confluence "
+        "read:content-details:confluence read:space:confluence read:page:confluence "
+        "offline_access",
         "redirect_uri": "http://localhost:8001/api/confluence/callback",
         "state": "st4te",
         "response_type": "code",
