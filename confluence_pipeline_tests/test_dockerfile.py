@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 COMPOSE = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())
 HELM = yaml.safe_load((ROOT / "deploy" / "helm-values.yaml").read_text())
-APP_SERVICES = ("user_code", "webserver", "daemon")
+APP_SERVICES = ("user_code", "webserver", "daemon", "mcp")
 IMAGE_UID = 10001
 BIN = Path(sys.executable).parent
 
@@ -116,6 +116,8 @@ def test_compose_runs_one_image_three_ways_with_secrets_from_the_environment() -
     assert services["user_code"]["command"] == _cmd()
     assert services["webserver"]["command"][0] == "dagster-webserver"
     assert services["daemon"]["command"][:2] == ["dagster-daemon", "run"]
+    assert services["mcp"]["command"][:2] == ["confluence-pipeline", "mcp"]
+    assert services["mcp"]["profiles"] == ["mcp"]  # optional: `docker compose --profile mcp up`
     for name, service in services.items():
         for key, value in (service.get("environment") or {}).items():
             if re.search(r"KEY|SECRET|TOKEN|PASSWORD|WEBHOOK", key):
@@ -149,11 +151,12 @@ def test_compose_reaches_the_state_as_the_pipelines_own_role() -> None:
     init = [v for v in postgres["volumes"] if v.startswith("./postgres-init.sql:")]
     assert init and init[0].split(":")[1].startswith("/docker-entrypoint-initdb.d/")
     assert "CONFLUENCE_PIPELINE_POSTGRES_PASSWORD" in postgres["environment"]
-    url = user_code["environment"]["CONFLUENCE_PIPELINE_DATABASE_URL"]
-    user = re.match(r"postgresql://([^:@]+)[:@]", url)
-    assert user and user.group(1) == "confluence_pipeline"  # postgres-init.sql's default role
-    assert user.group(1) != postgres["environment"]["POSTGRES_USER"]  # not the superuser
-    assert "${CONFLUENCE_PIPELINE_POSTGRES_PASSWORD" in url
+    for service in (user_code, services["mcp"]):
+        url = service["environment"]["CONFLUENCE_PIPELINE_DATABASE_URL"]
+        user = re.match(r"postgresql://([^:@]+)[:@]", url)
+        assert user and user.group(1) == "confluence_pipeline"  # postgres-init.sql's default role
+        assert user.group(1) != postgres["environment"]["POSTGRES_USER"]  # not the superuser
+        assert "${CONFLUENCE_PIPELINE_POSTGRES_PASSWORD" in url
 
 
 def test_helm_values_carry_the_instance_limits_the_image_and_no_secrets() -> None:
