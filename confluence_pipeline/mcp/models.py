@@ -42,11 +42,13 @@ class PageOutput(BaseModel):
 class IndexInfo(BaseModel):
     name: str
     spaces: list[str] = Field(description="Confluence space keys the index covers.")
-    target: str = Field(description="Where the index lives in LlamaCloud: 'pipeline' (v1).")
+    target: str = Field(
+        description="Where the index lives in LlamaCloud: 'pipeline' (v1) or 'index' (v2)."
+    )
     documents: int = Field(description="Pages synced into the index, per the state database.")
     pending_ingestion: int | None = Field(
-        description="Documents accepted by LlamaCloud but not searchable yet; null when the "
-        "target does not report it (v1 pipelines)."
+        description="Documents the latest syncs wrote that LlamaCloud has not yet reported "
+        "searchable (0: everything synced is searchable)."
     )
     last_successful_sync: dict[str, str | None] = Field(
         description="Per space key: when its last successful sync finished (ISO 8601, UTC); "

@@ -113,7 +113,7 @@ class ConfluenceTools:
                     spaces=list(index.spaces),
                     target=target_of(index),
                     documents=documents,
-                    pending_ingestion=None,
+                    pending_ingestion=ledger.pending_ingestion(index.id),
                     last_successful_sync={
                         space: _iso(last.get((index.id, space))) for space in index.spaces
                     },

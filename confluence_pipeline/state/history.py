@@ -105,6 +105,29 @@ class RunHistory:
         with self._sessions() as session:
             return list(session.scalars(query.limit(limit)))
 
+    def pending_ingestion(self, index_id: int) -> int:
+        """Documents written by each space's latest finished run that LlamaCloud has not yet
+        reported searchable (0 for a space whose latest run is searchable)."""
+        latest = (
+            select(
+                SyncRun.space_key,
+                func.max(SyncRun.id).label("run_id"),
+            )
+            .where(
+                SyncRun.index_id == index_id,
+                SyncRun.status.in_((RunStatus.SUCCESS, RunStatus.PARTIAL)),
+            )
+            .group_by(SyncRun.space_key)
+            .subquery()
+        )
+        with self._sessions() as session:
+            rows = session.execute(
+                select(SyncRun.documents_uploaded, SyncRun.pages_deleted).where(
+                    SyncRun.id == latest.c.run_id, SyncRun.searchable_at.is_(None)
+                )
+            )
+            return sum(int(uploaded) + int(deleted) for uploaded, deleted in rows)
+
     def last_success(self) -> dict[tuple[int, str], datetime]:
         """When each (index id, space key) last finished a successful sync."""
         with self._sessions() as session:
