@@ -9,7 +9,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import dagster as dg
+import httpx
 import pytest
+from dagster._core.instance.ref import InstanceRef
 
 from confluence_pipeline.sandbox import confluence, llamacloud
 from confluence_pipeline.sandbox.admin import ConfluenceAdmin, LlamaCloudAdmin
@@ -164,3 +167,50 @@ def test_connect_create_materialize_sync_history(cli: Cli, sandboxes: tuple[str,
 def _documents(cloud: str) -> list[str]:
     admin = LlamaCloudAdmin(cloud)
     return [doc for p in admin.pipelines() for doc in admin.documents(p["id"])]
+
+
+def _dagster_runs(home: str) -> int:
+    instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(Path(home) / "dagster")))
+    with instance:
+        return instance.get_runs_count()
+
+
+def test_sync_runs_only_the_spaces_that_changed(cli: Cli, sandboxes: tuple[str, str]) -> None:
+    wiki, cloud = sandboxes
+    admin = ConfluenceAdmin(wiki)
+    keys = [space["key"] for space in admin.spaces()]
+    home = cli.env["CONFLUENCE_PIPELINE_HOME"]
+    cli.env.update(
+        LLAMA_CLOUD_API_KEY="sandbox-key",
+        LLAMA_CLOUD_PROJECT_ID="sandbox-project",
+        LLAMA_CLOUD_BASE_URL=cloud,
+    )
+    login = {"--email": "demo@example.com", "--api-token": "sandbox-token"}
+    assert cli("connect", "--site", wiki, *(a for kv in login.items() for a in kv)).returncode == 0
+    assert cli("index", "create", "docs", "--spaces", ",".join(keys)).returncode == 0
+    assert cli("sync", "docs").returncode == 0
+    assert _dagster_runs(home) == 2
+
+    before = admin.stats()["requests_total"]
+    quiet = cli("sync", "docs")
+    assert quiet.returncode == 0, quiet.stderr
+    for key in keys:
+        assert f"docs / {key}: ok, unchanged (20 pages), no run" in quiet.stdout
+    assert _dagster_runs(home) == 2  # no Dagster run at all, nor its imports
+    assert admin.stats()["requests_total"] - before == 2 * len(keys)  # the probe's 2 reads
+    history = json.loads(cli("history", "docs", "--json").stdout)
+    assert [(h["status"], h["unchanged"]) for h in history[:2]] == [("success", 20)] * 2
+
+    space_id = next(space["id"] for space in admin.spaces() if space["key"] == keys[1])
+    listed = httpx.get(f"{wiki}/wiki/api/v2/spaces/{space_id}/pages", auth=tuple(login.values()))
+    admin.edit_page(listed.json()["results"][0]["id"], "<p>edited for the change probe</p>")
+    edited = cli("sync", "docs")
+    assert edited.returncode == 0, edited.stderr
+    assert f"docs / {keys[0]}: ok, unchanged (20 pages), no run" in edited.stdout
+    assert f"docs / {keys[1]}: ok, 1 uploaded, 0 deleted, 0 failed" in edited.stdout
+    assert _dagster_runs(home) == 3
+
+    full = cli("sync", "docs", "--full")
+    assert full.returncode == 0, full.stderr
+    assert "no run" not in full.stdout
+    assert _dagster_runs(home) == 5

@@ -115,5 +115,5 @@ def test_sync_in_ci_or_a_pipe_prints_plain_lines(cli: Cli) -> None:
     del cli.env["CI"]
     piped = cli("sync", "docs", "--space", first)
     assert piped.returncode == 0, piped.stderr
-    assert f"docs / {first}: ok, 0 uploaded, 0 deleted, 0 failed" in piped.stdout
+    assert f"docs / {first}: ok, unchanged (50 pages), no run" in piped.stdout
     assert "\x1b[" not in piped.stdout and "index\tspace\tstatus" in piped.stdout

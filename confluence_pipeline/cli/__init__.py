@@ -10,19 +10,30 @@ from typing import NoReturn
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from confluence_pipeline.cli.connections import connect, connections, disconnect
-from confluence_pipeline.cli.demo import demo
-from confluence_pipeline.cli.indexes import index
-from confluence_pipeline.cli.mcp import mcp
+from confluence_pipeline.cli.lazy import LazyGroup
 from confluence_pipeline.cli.output import DEBUG_ENV, debugging, errors
-from confluence_pipeline.cli.sandbox import sandbox
-from confluence_pipeline.cli.secret_key import secret
-from confluence_pipeline.cli.syncing import history, sync
 from confluence_pipeline.errors import PipelineError
 from confluence_pipeline.runtime import allocator
 
+COMMANDS = {
+    "sandbox": "confluence_pipeline.cli.sandbox:sandbox",
+    "connect": "confluence_pipeline.cli.connections:connect",
+    "connections": "confluence_pipeline.cli.connections:connections",
+    "disconnect": "confluence_pipeline.cli.connections:disconnect",
+    "index": "confluence_pipeline.cli.indexes:index",
+    "sync": "confluence_pipeline.cli.syncing:sync",
+    "history": "confluence_pipeline.cli.syncing:history",
+    "secret": "confluence_pipeline.cli.secret_key:secret",
+    "demo": "confluence_pipeline.cli.demo:demo",
+    "mcp": "confluence_pipeline.cli.mcp:mcp",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(
+    cls=LazyGroup,
+    lazy_commands=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--verbose",
     "-v",
@@ -33,10 +44,6 @@ def cli(verbose: bool) -> None:
     """Keep Confluence Cloud spaces searchable in LlamaCloud indexes."""
     if verbose:
         os.environ[DEBUG_ENV] = "1"
-
-
-for command in (sandbox, connect, connections, disconnect, index, sync, history, secret, demo, mcp):
-    cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,12 +6,15 @@ import contextlib
 import logging
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import dagster as dg
-
-from confluence_pipeline.llamacloud import IndexSink, LlamaCloudSink, open_sink
 from confluence_pipeline.settings import Settings
 from confluence_pipeline.state import StateStore
+
+if TYPE_CHECKING:  # imported where used: a command that needs neither never loads them
+    import dagster as dg
+
+    from confluence_pipeline.llamacloud import IndexSink, LlamaCloudSink
 
 
 @contextlib.contextmanager
@@ -23,12 +26,16 @@ def open_state() -> Iterator[StateStore]:
 
 def llamacloud_sink(target: str = "pipeline") -> LlamaCloudSink | IndexSink:
     """The sink of ``target`` (``pipeline`` or ``index``) for the configured project."""
+    from confluence_pipeline.llamacloud import open_sink
+
     cloud = Settings.from_env().llamacloud()
     return open_sink(target, cloud.api_key, cloud.project_id, base_url=cloud.base_url)
 
 
 def dagster_instance() -> dg.DagsterInstance:
     """The instance of ``$DAGSTER_HOME`` (default ``<home>/dagster``), the one the UI shows."""
+    import dagster as dg
+
     os.environ["DAGSTER_HOME"] = str(Settings.from_env().dagster_home)
     return dg.DagsterInstance.get()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import click
 
@@ -15,12 +16,15 @@ from confluence_pipeline.cli.output import (
     print_json,
     print_table,
 )
-from confluence_pipeline.definitions import defs
-from confluence_pipeline.defs.launch import LaunchedRun, run_sync
+from confluence_pipeline.errors import PipelineError
 from confluence_pipeline.settings import Settings
 from confluence_pipeline.state import Index, StateStore, SyncRun
 from confluence_pipeline.state.models import utcnow
-from confluence_pipeline.sync.upload import wait_searchable
+from confluence_pipeline.sync.connections import open_client
+from confluence_pipeline.sync.probe import settle_unchanged
+
+if TYPE_CHECKING:
+    from confluence_pipeline.defs.launch import LaunchedRun
 
 HISTORY_COLUMNS = [
     "index",
@@ -111,24 +115,13 @@ def sync(
             )
         started = time.monotonic()
         targets = list(spaces) or index.spaces
-        outcomes: list[LaunchedRun] = []
-        with dagster_instance() as instance, StepProgress(name, targets) as progress:
-            for space in targets:
-                [outcome] = run_sync(
-                    instance,
-                    defs,
-                    index,
-                    [space],
-                    full=full,
-                    allow_mass_delete=allow_mass_delete,
-                    on_start=progress.start,
-                    log_level="INFO" if debugging() else "CRITICAL",
-                )
-                outcomes.append(outcome)
-                run = store.ledger.run_for(outcome.dagster_run_id)
-                progress.done(space, outcome.success, _note(outcome, run))
-        found = [store.ledger.run_for(o.dagster_run_id) for o in outcomes]
-        runs = [r for r in found if r is not None]
+        with StepProgress(name, targets) as progress:
+            settled = {} if full else _settle_unchanged(store, index, targets, progress)
+            launch = [space for space in targets if space not in settled]
+            outcomes = _launch(store, index, launch, progress, full, allow_mass_delete)
+        found = {o.space: store.ledger.run_for(o.dagster_run_id) for o in outcomes}
+        found.update(settled)
+        runs = [run for space in targets if (run := found.get(space)) is not None]
         if wait:
             runs = _wait_searchable(store, index, runs, timeout)
         print_table(
@@ -136,7 +129,7 @@ def sync(
             HISTORY_COLUMNS,
             history_rows(store, runs),
         )
-    failed = [(o, r) for o, r in zip(outcomes, runs, strict=True) if not o.success]
+    failed = [(o, found.get(o.space)) for o in outcomes if not o.success]
     if failed:
         first, run = failed[0]
         others = f" (and {len(failed) - 1} more space(s))" if len(failed) > 1 else ""
@@ -144,6 +137,62 @@ def sync(
             f"sync of {name} / {first.space} failed: {_why(first, run)}{others}; "
             f"`confluence-pipeline history {name}` lists the runs"
         )
+
+
+def _settle_unchanged(
+    store: StateStore, index: Index, spaces: list[str], progress: StepProgress
+) -> dict[str, SyncRun]:
+    """The spaces that need no run because the change probe (2 requests each) shows them as
+    their last complete sync left them; each is recorded as a finished no-op run. Anything
+    unexpected leaves the space to its run, which reports it properly."""
+    if index.connection_id is None:
+        return {}
+    settled: dict[str, SyncRun] = {}
+    try:
+        connection = store.registry.connection_by_id(index.connection_id)
+        with open_client(store, connection) as client:
+            for space in spaces:
+                run = settle_unchanged(store, client, index, space)
+                if run is not None:
+                    settled[space] = run
+                    progress.done(space, True, f"unchanged ({run.pages_unchanged} pages), no run")
+    except PipelineError:
+        pass
+    return settled
+
+
+def _launch(
+    store: StateStore,
+    index: Index,
+    spaces: list[str],
+    progress: StepProgress,
+    full: bool,
+    allow_mass_delete: bool,
+) -> list[LaunchedRun]:
+    """One Dagster run per space, in this process and recorded in the instance the UI shows.
+    Dagster is imported only here: a sync with nothing to run never loads it."""
+    if not spaces:
+        return []
+    from confluence_pipeline.definitions import defs
+    from confluence_pipeline.defs.launch import run_sync
+
+    outcomes = []
+    with dagster_instance() as instance:
+        for space in spaces:
+            [outcome] = run_sync(
+                instance,
+                defs,
+                index,
+                [space],
+                full=full,
+                allow_mass_delete=allow_mass_delete,
+                on_start=progress.start,
+                log_level="INFO" if debugging() else "CRITICAL",
+            )
+            outcomes.append(outcome)
+            run = store.ledger.run_for(outcome.dagster_run_id)
+            progress.done(space, outcome.success, _note(outcome, run))
+    return outcomes
 
 
 def _after_migration(store: StateStore, index: Index) -> Index:
@@ -167,6 +216,8 @@ def _wait_searchable(
     if not pending or target_id is None:
         return runs
     since = max(r.finished_at for r in pending if r.finished_at is not None)
+    from confluence_pipeline.sync.upload import wait_searchable  # the SDK, only when waiting
+
     with llamacloud_sink(index.target) as sink, StepProgress(name_of(index), ["ingestion"]) as bar:
         bar.start("ingestion")
         searchable = wait_searchable(sink, target_id, since, timeout)

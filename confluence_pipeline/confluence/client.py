@@ -16,6 +16,7 @@ from urllib.parse import quote, unquote
 
 import httpx
 
+from confluence_pipeline.runtime.tls import verifying_context
 from confluence_pipeline.runtime.urls import require_https
 
 from .cql import cql_string
@@ -84,7 +85,7 @@ class ConfluenceClient:
                 limits = httpx.Limits(
                     max_connections=max_connections, max_keepalive_connections=max_connections
                 )
-                transport = httpx.HTTPTransport(limits=limits)
+                transport = httpx.HTTPTransport(limits=limits, verify=verifying_context())
             transport = RetryTransport(transport, policy=retry)
         self._http = httpx.Client(
             base_url=self.base_url,

@@ -18,6 +18,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from confluence_pipeline.runtime.tls import verifying_context
 from confluence_pipeline.runtime.urls import require_https
 
 from .errors import (
@@ -283,7 +284,7 @@ def _call(
     accept_errors: bool = False,
     **kwargs: Any,
 ) -> httpx.Response:
-    client = http or httpx.Client(timeout=_TIMEOUT)
+    client = http or httpx.Client(timeout=_TIMEOUT, verify=verifying_context())
     try:
         response = client.request(method, url, **kwargs)
         response.read()

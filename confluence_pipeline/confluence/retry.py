@@ -25,6 +25,8 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from confluence_pipeline.runtime.tls import verifying_context
+
 RETRYABLE_ERRORS: tuple[type[httpx.TransportError], ...] = (
     httpx.ConnectError,
     httpx.ConnectTimeout,
@@ -90,7 +92,9 @@ class RetryTransport(httpx.BaseTransport):
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ) -> None:
-        self.transport = transport if transport is not None else httpx.HTTPTransport()
+        self.transport = (
+            transport if transport is not None else httpx.HTTPTransport(verify=verifying_context())
+        )
         self.policy = policy or RetryPolicy()
         self._sleep = sleep
         self._clock = clock

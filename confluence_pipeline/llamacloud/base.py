@@ -9,6 +9,7 @@ from typing import Self
 import httpx
 import llama_cloud
 
+from confluence_pipeline.runtime.tls import verifying_context
 from confluence_pipeline.runtime.urls import require_https
 
 from .errors import LlamaCloudError, from_sdk
@@ -44,6 +45,7 @@ class SdkSink:
             base_url=base_url,
             timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT_S)),
             max_retries=max_retries,
+            http_client=llama_cloud.DefaultHttpxClient(verify=verifying_context()),
         )
 
     def _error(self, exc: Exception, operation: str, ids: Sequence[str] = ()) -> LlamaCloudError:

@@ -22,6 +22,7 @@ from llama_cloud.types.metadata_filters_param import FilterMetadataFilter, Metad
 
 from confluence_pipeline.errors import PipelineError
 from confluence_pipeline.llamacloud.errors import from_sdk
+from confluence_pipeline.runtime.tls import verifying_context
 from confluence_pipeline.state import Index, Target
 
 _ERRORS = (llama_cloud.LlamaCloudError, httpx.HTTPError, ValueError)
@@ -99,6 +100,7 @@ class PipelineRetriever:
             base_url=base_url,
             timeout=httpx.Timeout(timeout, connect=min(timeout, _CONNECT_TIMEOUT_S)),
             max_retries=max_retries,
+            http_client=llama_cloud.DefaultHttpxClient(verify=verifying_context()),
         )
 
     def retrieve(self, index: Index, query: str, *, top_k: int, filters: Filters) -> list[Hit]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import threading
 from collections.abc import Iterator
@@ -70,19 +71,29 @@ _MIGRATION_LOCK = threading.Lock()  # Alembic's command API keeps its context in
 _PG_MIGRATION_LOCK_ID = 0x0C0F_1E5C  # advisory lock: one migrating process per PostgreSQL database
 
 
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    return config
+
+
+@functools.cache
+def _head() -> str | None:
+    """The newest migration; reading the scripts costs more than the check itself, so once."""
+    return ScriptDirectory.from_config(_config()).get_current_head()
+
+
 def migrate(engine: Engine) -> None:
     """Applies every pending Alembic migration. Idempotent and safe to call on each open, from
     many threads or processes at once; a database already at head costs one query."""
-    config = Config()
-    config.set_main_option("script_location", str(_MIGRATIONS))
-    head = ScriptDirectory.from_config(config).get_current_head()
     with _MIGRATION_LOCK, engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(
                 text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_MIGRATION_LOCK_ID}
             )
-        if MigrationContext.configure(connection).get_current_revision() == head:
+        if MigrationContext.configure(connection).get_current_revision() == _head():
             return
+        config = _config()
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

@@ -138,19 +138,33 @@ class RunHistory:
             )
             return {(i, s): when for i, s, when in rows if when is not None}
 
-    def previous_run(self, index_id: int, space_key: str, before: int) -> SyncRun | None:
-        """The partition's latest run started before run ``before``."""
+    def previous_run(
+        self, index_id: int, space_key: str, before: int | None = None
+    ) -> SyncRun | None:
+        """The partition's latest run started before run ``before`` (None: the latest run)."""
+        query = select(SyncRun).where(SyncRun.index_id == index_id, SyncRun.space_key == space_key)
+        if before is not None:
+            query = query.where(SyncRun.id < before)
         with self._sessions() as session:
-            return session.scalar(
-                select(SyncRun)
-                .where(
-                    SyncRun.index_id == index_id,
-                    SyncRun.space_key == space_key,
-                    SyncRun.id < before,
-                )
-                .order_by(SyncRun.id.desc())
-                .limit(1)
-            )
+            return session.scalar(query.order_by(SyncRun.id.desc()).limit(1))
+
+    def record_unchanged(self, index_id: int, space_key: str, *, unchanged: int) -> SyncRun:
+        """Records a sync that found the partition unchanged without running (no listing, no
+        Dagster run): finished, successful, and searchable as of now."""
+        now = utcnow()
+        run = SyncRun(
+            index_id=index_id,
+            space_key=space_key,
+            dagster_run_id=None,
+            status=RunStatus.SUCCESS,
+            started_at=now,
+            finished_at=now,
+            pages_unchanged=unchanged,
+            searchable_at=now,
+        )
+        with self._sessions.begin() as session:
+            session.add(run)
+        return run
 
     def last_listing(self, index_id: int, space_key: str) -> datetime | None:
         """When the partition last finished a successful run that listed the whole space."""

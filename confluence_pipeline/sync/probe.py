@@ -9,7 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 from confluence_pipeline.confluence import ConfluenceClient, ConfluenceError
 from confluence_pipeline.confluence.models import Space
-from confluence_pipeline.state import Index, PageStatus, RunStatus, StateStore
+from confluence_pipeline.errors import PipelineError
+from confluence_pipeline.state import Index, PageStatus, RunStatus, StateStore, SyncRun
+from confluence_pipeline.sync.scope import check_scopes
+from confluence_pipeline.sync.spaces import connection_id, recorded_space
 
 RECONCILE_AFTER = timedelta(hours=6)
 """However quiet a space looks, list it completely at least this often."""
@@ -21,7 +24,7 @@ def unchanged_since_last_sync(
     index: Index,
     space: Space,
     *,
-    run_id: int,
+    run_id: int | None,
     reconcile_after: timedelta = RECONCILE_AFTER,
 ) -> bool:
     """True only when two reads (2 requests, a few hundred bytes) show the space as the last
@@ -63,6 +66,32 @@ def unchanged_since_last_sync(
     if known is None:  # left out by the index (restricted, filtered) when last listed?
         return _before(latest.last_modified, listed_at)
     return known.version == latest.version
+
+
+def settle_unchanged(
+    store: StateStore, client: ConfluenceClient, index: Index, space_key: str
+) -> SyncRun | None:
+    """Lets a sync skip its run altogether (no Dagster run, no listing): when the probe shows
+    the space as its last complete sync left it, with that sync's documents searchable and
+    nothing owed to LlamaCloud, records a finished no-op run and returns it. None means a run
+    must look closer, including every case where that run would fail (scopes, a space never
+    resolved)."""
+    ledger = store.ledger
+    previous = ledger.previous_run(index.id, space_key)
+    if previous is None or previous.searchable_at is None:
+        return None
+    try:
+        check_scopes(index, store.registry.connection_by_id(connection_id(index)))
+        space = recorded_space(store, index, space_key)
+    except PipelineError:
+        return None
+    if ledger.commit_owed(index.id, space_key) or not unchanged_since_last_sync(
+        store, client, index, space, run_id=None
+    ):
+        return None
+    return ledger.record_unchanged(
+        index.id, space_key, unchanged=ledger.count_synced(index.id, space_key)
+    )
 
 
 def _before(timestamp: str, moment: datetime) -> bool:
