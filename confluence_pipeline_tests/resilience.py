@@ -29,7 +29,9 @@ from confluence_pipeline_tests.world import API_KEY, EMAIL, PROJECT, TOKEN, Worl
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "test-secret-key"
-FAST_RETRY = RetryPolicy(base_delay=0.01, max_delay=0.05, total_budget=20, run_budget=60)
+FAST_RETRY = RetryPolicy(
+    base_delay=0.01, max_delay=0.05, total_budget=20, run_budget=60, retry_after_min=0.0
+)  # honours the sandbox's millisecond Retry-After values (production clamps them up to 2 s)
 READ_TIMEOUT = 0.5
 
 

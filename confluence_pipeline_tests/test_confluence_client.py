@@ -25,7 +25,7 @@ from confluence_pipeline.confluence import (
     RetryTransport,
     basic_auth,
 )
-from confluence_pipeline.confluence.retry import retry_after_seconds
+from confluence_pipeline.confluence.ratelimit import Clamp, wait_seconds
 from confluence_pipeline.sandbox.confluence import create_app
 from confluence_pipeline.sandbox.server import ServerThread, free_port
 from confluence_pipeline_tests.resilience import FakeClock
@@ -296,8 +296,9 @@ def test_backoff_is_exponential_and_capped_without_jitter() -> None:
 def test_retry_after_beyond_the_budget_gives_up_at_once() -> None:
     clock = FakeClock()
     handler = lambda request: httpx.Response(429, headers={"Retry-After": "3600"})  # noqa: E731
+    policy = RetryPolicy(total_budget=120)  # the 300 s the clamp leaves do not fit
     transport = RetryTransport(
-        _mock(handler), policy=RetryPolicy(), sleep=clock.sleep, clock=clock.monotonic
+        _mock(handler), policy=policy, sleep=clock.sleep, clock=clock.monotonic
     )
     with (
         ConfluenceClient("https://x", AUTH, transport=transport) as client,
@@ -310,11 +311,11 @@ def test_retry_after_beyond_the_budget_gives_up_at_once() -> None:
 def test_retry_after_accepts_http_dates() -> None:
     from datetime import UTC, datetime
 
-    now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
-    response = httpx.Response(503, headers={"Retry-After": "Thu, 01 Jan 2026 12:00:07 GMT"})
-    assert retry_after_seconds(response, now=now) == 7.0
-    assert retry_after_seconds(httpx.Response(503, headers={"Retry-After": "2"})) == 2.0
-    assert retry_after_seconds(httpx.Response(503, headers={"Retry-After": "soon"})) is None
+    now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC).timestamp()
+    clamp = Clamp(0.0, 3600.0)
+    assert wait_seconds("Thu, 01 Jan 2026 12:00:07 GMT", now=now, clamp=clamp) == 7.0
+    assert wait_seconds("2", now=now, clamp=clamp) == 2.0
+    assert wait_seconds("soon", now=now, clamp=clamp) is None
 
 
 def test_writes_are_not_retried() -> None:

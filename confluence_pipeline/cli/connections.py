@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from typing import Any
 from urllib.parse import urlsplit
 
 import click
@@ -11,6 +12,7 @@ import click
 from confluence_pipeline.cli.context import open_state
 from confluence_pipeline.cli.oauth_connect import oauth_connect
 from confluence_pipeline.cli.output import console, fail, print_json, print_table
+from confluence_pipeline.cli.usage import connection_usage, rate_limit, usage_line
 from confluence_pipeline.confluence import ConfluenceClient, basic_auth
 from confluence_pipeline.runtime.urls import InsecureURLError, require_https
 from confluence_pipeline.sync.connections import check_health
@@ -110,7 +112,7 @@ def connect(
 def connections(as_json: bool) -> None:
     """List connections with a live health check (never their secrets)."""
     with open_state() as store:
-        data = [
+        data: list[dict[str, Any]] = [
             {
                 "name": c.name,
                 "site": c.site_url,
@@ -125,6 +127,8 @@ def connections(as_json: bool) -> None:
                 "reads_restrictions": can_read_restrictions(c),
                 "created_at": c.created_at,
                 "health": check_health(store, c),
+                "usage": connection_usage(store, c.id),
+                "rate_limit": rate_limit(store, c.id),
             }
             for c in store.registry.list_connections()
         ]
@@ -137,6 +141,7 @@ def connections(as_json: bool) -> None:
     keys.append("health")
     print_table("Connections", columns, [[d[k] for k in keys] for d in data])
     for d in data:
+        console.print(usage_line(d["name"], d["usage"], d["rate_limit"]), markup=False)
         if not d["reads_restrictions"]:
             console.print(
                 f"warning: connection {d['name']} cannot read page restrictions with its "

@@ -46,6 +46,14 @@ def require_sandbox() -> None:
     type=click.IntRange(0, 3_600_000),
     help="How long LlamaCloud takes to make accepted documents searchable.",
 )
+@click.option(
+    "--points-per-hour",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 10_000_000),
+    help="Meter Confluence requests against this hourly points budget (0: off), with "
+    "Atlassian's rate-limit headers and 429s once spent.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 def sandbox(
     confluence_port: int,
@@ -56,6 +64,7 @@ def sandbox(
     latency_ms: int,
     fault_rate: float,
     ingest_delay_ms: int,
+    points_per_hour: int,
     host: str,
 ) -> None:
     """Serve the Confluence Cloud and LlamaCloud emulators on real ports until stopped."""
@@ -71,6 +80,7 @@ def sandbox(
                 seed=seed,
                 latency_ms=latency_ms,
                 fault_rate=fault_rate,
+                points_per_hour=points_per_hour,
             ),
             confluence_port or free_port(host),
         ),

@@ -10,20 +10,26 @@ from .errors import (
     ConfluenceUnavailable,
 )
 from .models import Page, PageSummary, Space
+from .ratelimit import Clamp, LocalGate, RateLimitHeaders, RequestGate, Usage
 from .retry import RetryPolicy, RetryTransport
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "Clamp",
     "ConfluenceAuthError",
     "ConfluenceClient",
     "ConfluenceError",
     "ConfluenceNotFound",
     "ConfluenceResponseError",
     "ConfluenceUnavailable",
+    "LocalGate",
     "Page",
     "PageSummary",
+    "RateLimitHeaders",
+    "RequestGate",
     "RetryPolicy",
     "RetryTransport",
     "Space",
+    "Usage",
     "basic_auth",
 ]

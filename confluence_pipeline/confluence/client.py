@@ -29,6 +29,7 @@ from .errors import (
     error_for_transport,
 )
 from .models import Page, PageScope, PageSummary, Space
+from .ratelimit import RequestGate, Usage
 from .records import (
     get_int,
     get_list,
@@ -63,9 +64,11 @@ class ConfluenceClient:
     It must be https (plain http only on loopback hosts), and paging links are followed only
     when they stay on its scheme, host, port and path prefix, so the credentials never go
     anywhere else. ``transport`` is wrapped in a :class:`RetryTransport` using ``retry`` unless
-    it already is one. At most ``max_connections`` requests are in flight at once, however many
-    threads share the client (more wait their turn, never a pool timeout). Every method raises
-    :class:`ConfluenceError` subclasses, never httpx exceptions. Safe to share across threads.
+    it already is one; ``gate`` (default: one of this client alone) paces its requests, and a
+    gate shared by every client of a connection makes them back off together. At most
+    ``max_connections`` requests are in flight at once, however many threads share the client
+    (more wait their turn, never a pool timeout). Every method raises :class:`ConfluenceError`
+    subclasses, never httpx exceptions. Safe to share across threads.
     """
 
     def __init__(
@@ -77,6 +80,7 @@ class ConfluenceClient:
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
         max_connections: int = 8,
+        gate: RequestGate | None = None,
     ) -> None:
         self.base_url = require_https(base_url, "Confluence base URL").rstrip("/")
         self._slots = threading.BoundedSemaphore(max_connections)
@@ -87,6 +91,9 @@ class ConfluenceClient:
                 )
                 transport = httpx.HTTPTransport(limits=limits, verify=verifying_context())
             transport = RetryTransport(transport, policy=retry)
+        if gate is not None:
+            transport.gate = gate
+        self._gate = transport.gate
         self._http = httpx.Client(
             base_url=self.base_url,
             auth=auth,
@@ -103,6 +110,15 @@ class ConfluenceClient:
 
     def close(self) -> None:
         self._http.close()
+
+    @property
+    def usage(self) -> Usage:
+        """Requests and (approximate) points this client spent."""
+        return self._gate.usage
+
+    def flush_usage(self) -> None:
+        """Writes buffered usage counters where the gate keeps them (also done by close)."""
+        self._gate.flush()
 
     # -- public API --------------------------------------------------------------------------
 

@@ -3,9 +3,14 @@
 Retried: GET/HEAD answered 429, 500, 502, 503 or 504, connection failures, read timeouts,
 connections dropped mid-response, and 2xx JSON responses whose body does not parse (truncated
 or malformed; the parsed body of a good one is kept in ``response.extensions[PARSED_JSON]``).
-``Retry-After`` (seconds or an HTTP date) is a floor; otherwise the delay is exponential
-backoff with full jitter. Waiting is bounded per request (``total_budget``) and over the
-transport's whole life (``run_budget``: one client serves one sync run). When the attempts or a
+``Retry-After`` (seconds or an HTTP date; on a 429 also ``Beta-Retry-After``), clamped to
+``retry_after_min``-``retry_after_max``, is a floor; otherwise the delay is exponential
+backoff with full jitter. Every attempt first passes the transport's :class:`RequestGate`
+(:mod:`.ratelimit`): a 429 with a waiting time blocks the gate, so every client sharing it
+waits too, and rate-limit headers near the limit make it space requests. Waiting is bounded
+per request (``total_budget``; a gate wait longer than that fails at once with
+:class:`RateLimited`) and over the transport's whole life (``run_budget``: one client serves
+one sync run). When the attempts or a
 budget run out, the last response is returned as is (or the last transport error raised) so
 the caller can raise a clear error; ``response.extensions["retry_attempts"]`` (and the
 ``retry_attempts`` attribute of a raised error) tell how many attempts were made. Bodies of
@@ -20,12 +25,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 import httpx
 
 from confluence_pipeline.runtime.tls import verifying_context
+
+from .ratelimit import Clamp, LocalGate, RequestGate, request_points
 
 RETRYABLE_ERRORS: tuple[type[httpx.TransportError], ...] = (
     httpx.ConnectError,
@@ -35,6 +40,7 @@ RETRYABLE_ERRORS: tuple[type[httpx.TransportError], ...] = (
     httpx.RemoteProtocolError,
 )
 PARSED_JSON = "parsed_json"
+SERVER_WAIT = "server_wait"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +52,17 @@ class RetryPolicy:
     max_attempts: int = 6
     base_delay: float = 0.5
     max_delay: float = 30.0
-    total_budget: float = 120.0
+    total_budget: float = 330.0  # fits the longest Retry-After honoured (retry_after_max)
     run_budget: float = 600.0
     jitter: bool = True
     retry_statuses: frozenset[int] = field(default=frozenset({429, 500, 502, 503, 504}))
     retry_methods: frozenset[str] = field(default=frozenset({"GET", "HEAD"}))
+    retry_after_min: float = 2.0
+    retry_after_max: float = 300.0
+
+    @property
+    def clamp(self) -> Clamp:
+        return Clamp(self.retry_after_min, self.retry_after_max)
 
     def backoff(self, retry_number: int, rng: random.Random) -> float:
         """Delay before retry ``retry_number`` (0-based): ``base * 2**n`` capped, full jitter."""
@@ -58,27 +70,13 @@ class RetryPolicy:
         return rng.uniform(0.0, ceiling) if self.jitter else ceiling
 
 
-def retry_after_seconds(response: httpx.Response, *, now: datetime | None = None) -> float | None:
-    """``Retry-After`` in seconds (delta or HTTP date, never negative); None if absent/bad."""
-    value = response.headers.get("retry-after")
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
+class RateLimited(httpx.TransportError):
+    """The connection's gate holds requests back longer than the request may wait."""
 
 
 class RetryTransport(httpx.BaseTransport):
-    """Wraps ``transport`` (default: a plain ``httpx.HTTPTransport``) with retries.
+    """Wraps ``transport`` (default: a plain ``httpx.HTTPTransport``) with retries, behind
+    ``gate`` (default: a :class:`LocalGate` of this transport alone).
 
     ``sleep``, ``clock`` and ``rng`` are injectable so tests can record delays without sleeping.
     """
@@ -91,10 +89,12 @@ class RetryTransport(httpx.BaseTransport):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        gate: RequestGate | None = None,
     ) -> None:
         self.transport = (
             transport if transport is not None else httpx.HTTPTransport(verify=verifying_context())
         )
+        self.gate: RequestGate = gate if gate is not None else LocalGate()
         self.policy = policy or RetryPolicy()
         self._sleep = sleep
         self._clock = clock
@@ -105,14 +105,16 @@ class RetryTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         policy = self.policy
         if request.method not in policy.retry_methods:
-            return self.transport.handle_request(request)
+            self._pass_gate(request)
+            response = self.transport.handle_request(request)
+            self.gate.after_response(response.headers, 1, policy.clamp)
+            return response
         started = self._clock()
         attempt = 0
         while True:
             attempt += 1
             try:
-                response = self.transport.handle_request(request)
-                response.read()  # inside the try: a connection can also drop mid-body
+                response = self._send(request)
             except RETRYABLE_ERRORS as exc:
                 delay = policy.backoff(attempt - 1, self._rng)
                 if not self._may_retry(attempt, started, delay):
@@ -122,19 +124,55 @@ class RetryTransport(httpx.BaseTransport):
                 continue
             retryable = response.status_code in policy.retry_statuses
             if not retryable and response.is_success and _is_json(response):
-                retryable = not _parse_json(response)
+                retryable = PARSED_JSON not in response.extensions
             if not retryable:
                 response.extensions["retry_attempts"] = attempt
                 return response
             delay = policy.backoff(attempt - 1, self._rng)
-            floor = retry_after_seconds(response)
+            floor = response.extensions.get(SERVER_WAIT)
             if floor is not None:
                 delay = max(delay, floor)
+            if response.status_code == 429 and floor is not None:
+                self.gate.block(delay)  # every client of the connection waits it out
             if not self._may_retry(attempt, started, delay):
                 response.extensions["retry_attempts"] = attempt
                 return response
             response.close()
-            self._sleep(delay)
+            if response.status_code != 429 or floor is None:
+                self._sleep(delay)  # otherwise the gate makes the next attempt wait
+
+    def _pass_gate(self, request: httpx.Request) -> None:
+        wait = self.gate.before_request()
+        if wait <= 0:
+            return
+        if wait > self.policy.total_budget:
+            raise RateLimited(
+                f"the connection is rate limited for another {wait:.0f} s", request=request
+            )
+        self._sleep(wait)
+
+    def _send(self, request: httpx.Request) -> httpx.Response:
+        """One gated attempt, body read (and parsed when JSON), its points booked; the
+        server's clamped ``Retry-After`` (or ``Beta-Retry-After`` on a 429) lands in
+        ``response.extensions[SERVER_WAIT]``."""
+        self._pass_gate(request)
+        response = self.transport.handle_request(request)
+        try:
+            response.read()  # a connection can also drop mid-body
+        except RETRYABLE_ERRORS:
+            self.gate.after_response(response.headers, 1, self.policy.clamp)
+            raise
+        body = None
+        if response.is_success and _is_json(response) and _parse_json(response):
+            body = response.extensions[PARSED_JSON]
+        points = request_points(response.status_code, body)
+        limits = self.gate.after_response(response.headers, points, self.policy.clamp)
+        wait = limits.retry_after
+        if wait is None and response.status_code == 429:
+            wait = limits.beta_retry_after
+        if wait is not None:
+            response.extensions[SERVER_WAIT] = wait
+        return response
 
     def _may_retry(self, attempt: int, started: float, delay: float) -> bool:
         """Whether another attempt fits the budgets; if so, books ``delay`` against the run's."""
@@ -149,7 +187,10 @@ class RetryTransport(httpx.BaseTransport):
         return True
 
     def close(self) -> None:
-        self.transport.close()
+        try:
+            self.gate.flush()
+        finally:
+            self.transport.close()
 
 
 def _is_json(response: httpx.Response) -> bool:

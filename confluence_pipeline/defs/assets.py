@@ -9,11 +9,13 @@ from dataclasses import dataclass
 import dagster as dg
 import pandas as pd
 
+from confluence_pipeline.confluence import ConfluenceClient
 from confluence_pipeline.defs.partitions import index_space_partitions, split_partition_key
 from confluence_pipeline.defs.resources import ConfluenceResource, LlamaCloudResource, StateResource
 from confluence_pipeline.defs.tags import ALLOW_MASS_DELETE_TAG, FULL_SYNC_TAG
 from confluence_pipeline.runtime import allocator
 from confluence_pipeline.state import Index, RegistryError, StateStore
+from confluence_pipeline.sync.connections import usage_summary
 from confluence_pipeline.sync.convert import convert_pages
 from confluence_pipeline.sync.errors import SyncError
 from confluence_pipeline.sync.plan import plan_pages
@@ -79,6 +81,11 @@ def _seconds(step: _Step) -> float:
     return round(time.monotonic() - step.started, 3)
 
 
+def _usage(step: _Step, client: ConfluenceClient) -> dict[str, int]:
+    """Confluence requests and points of this step, and of its connection this hour."""
+    return usage_summary(step.store, step.index.connection_id, client)
+
+
 def _upload_checks() -> list[dg.AssetCheckSpec]:
     """The checks of ``llamacloud_uploads``, partitioned like it so the UI shows a result per
     (index, space); partitioned checks are a Dagster preview, whose warning is silenced here."""
@@ -131,12 +138,14 @@ def confluence_spaces(
 ) -> dg.MaterializeResult:
     with _step(context, state) as step, confluence.client_for(step.store, step.index) as client:
         space = resolve_space(step.store, client, step.index, step.space_key)
+        usage = _usage(step, client)
     return dg.MaterializeResult(
         metadata={
             "space_id": space.id,
             "space_name": space.name,
             "homepage_id": space.homepage_id or "",
             "duration_s": _seconds(step),
+            **usage,
         }
     )
 
@@ -169,6 +178,7 @@ def confluence_pages(
             full=step.full,
             log=context.log.info,
         )
+        usage = _usage(step, client)
     return dg.MaterializeResult(
         metadata={
             "pages_listed": plan.listed,
@@ -184,6 +194,7 @@ def confluence_pages(
             "name_lookup_requests": plan.name_requests,
             "duration_s": _seconds(step),
             "changed_pages": _preview(plan.preview, plan.new + plan.changed),
+            **usage,
         }
     )
 

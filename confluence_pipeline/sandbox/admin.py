@@ -17,6 +17,14 @@ class ConfluenceAdmin:
     def stats(self) -> dict[str, Any]:
         return dict(self._http.get("/_sandbox/stats").raise_for_status().json())
 
+    def rate_limit(self, **settings: Any) -> dict[str, Any]:
+        """The points budget's state; with ``settings``, changes it first (``POST
+        /_sandbox/rate-limit``)."""
+        if not settings:
+            return dict(self._http.get("/_sandbox/rate-limit").raise_for_status().json())
+        response = self._http.post("/_sandbox/rate-limit", json=settings)
+        return dict(response.raise_for_status().json())
+
     def create_page(
         self, space_key: str, title: str, storage: str, *, parent_id: str | None = None
     ) -> str:

@@ -23,6 +23,7 @@ from confluence_pipeline.state.ledger import (
 )
 from confluence_pipeline.state.models import Connection, Index, SyncRun
 from confluence_pipeline.state.people import People
+from confluence_pipeline.state.ratelimits import HourUsage, RateLimits, StateGate
 from confluence_pipeline.state.registry import Registry, RegistryError
 from confluence_pipeline.state.tokens import TokenVault
 from confluence_pipeline.state.values import Action, PageStatus, RunStatus, Stage, Target
@@ -39,6 +40,7 @@ class StateStore:
     tokens: TokenVault
     people: People
     cipher: TokenCipher
+    rate_limits: RateLimits
 
     @classmethod
     def open(cls, url: str, secret_key: str) -> StateStore:
@@ -53,6 +55,7 @@ class StateStore:
             TokenVault(engine, cipher),
             People(sessions),
             cipher,
+            RateLimits(engine),
         )
 
     def close(self) -> None:
@@ -71,18 +74,21 @@ __all__ = [
     "Connection",
     "ConvertedPage",
     "DatabaseURLError",
+    "HourUsage",
     "Index",
     "KnownPage",
     "Ledger",
     "PageFailure",
     "PageStatus",
     "People",
+    "RateLimits",
     "Registry",
     "RegistryError",
     "RunStatus",
     "SecretKeyMismatch",
     "Stage",
     "StagedWork",
+    "StateGate",
     "StateStore",
     "SyncRun",
     "Target",

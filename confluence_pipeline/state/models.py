@@ -204,3 +204,33 @@ class Person(Base):
     account_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     display_name: Mapped[str | None] = mapped_column(Text)
     resolved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RateLimit(Base):
+    """What the rate-limit gate of a connection enforces, shared by its clients and processes
+    (epoch seconds), and the quota its last response reported."""
+
+    __tablename__ = "rate_limits"
+
+    connection_id: Mapped[int] = mapped_column(
+        ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True
+    )
+    blocked_until: Mapped[float] = mapped_column(Float, default=0.0)
+    pace: Mapped[float] = mapped_column(Float, default=0.0)
+    pace_until: Mapped[float] = mapped_column(Float, default=0.0)
+    quota_limit: Mapped[int | None] = mapped_column(Integer)
+    quota_remaining: Mapped[int | None] = mapped_column(Integer)
+    quota_reset: Mapped[float | None] = mapped_column(Float)
+
+
+class ConnectionUsage(Base):
+    """Confluence requests and (approximate) points a connection spent in one UTC hour."""
+
+    __tablename__ = "connection_usage"
+
+    connection_id: Mapped[int] = mapped_column(
+        ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True
+    )
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    points: Mapped[int] = mapped_column(Integer, default=0)

@@ -39,7 +39,9 @@ def open_client(
     retry: RetryPolicy | None = None,
     margin: timedelta = DEFAULT_MARGIN,
 ) -> ConfluenceClient:
-    """A client for ``connection`` (close it, or use it as a context manager).
+    """A client for ``connection`` (close it, or use it as a context manager). Its requests
+    pass the connection's shared rate-limit gate (``store.rate_limits``), so it backs off with
+    every other client of the connection and its usage is counted per hour.
 
     ``oauth`` defaults to the environment's app (``Settings.oauth_app``); its client
     credentials are needed only when a token must be refreshed. Raises NeedsReconsent when
@@ -53,7 +55,8 @@ def open_client(
             else "its credentials were deleted by `disconnect`"
         )
         raise NeedsReconsent(connection.name, reason)
-    options = {"timeout": timeout, "retry": retry}
+    gate = store.rate_limits.gate(connection.id)
+    options = {"timeout": timeout, "retry": retry, "gate": gate}
     if connection.auth_kind == "api_token":
         secret = store.registry.connection_secret(connection)
         auth = basic_auth(connection.email or "", secret)
@@ -70,11 +73,28 @@ def open_client(
     raise RegistryError(f"connection {connection.name!r} has unknown auth kind")
 
 
+def usage_summary(
+    store: StateStore, connection_id: int | None, client: ConfluenceClient
+) -> dict[str, int]:
+    """What ``client`` spent (requests, approximate points) and what its connection spent in
+    the current UTC hour, every client and process together; flushes the client's counters
+    first."""
+    client.flush_usage()
+    hours = store.rate_limits.usage(connection_id, hours=1) if connection_id else []
+    return {
+        "confluence_requests": client.usage.requests,
+        "confluence_points": client.usage.points,
+        "confluence_hour_requests": hours[0].requests if hours else 0,
+        "confluence_hour_points": hours[0].points if hours else 0,
+    }
+
+
 def open_quick_client(
     store: StateStore, connection: Connection, *, oauth: OAuthApp | None = None
 ) -> ConfluenceClient:
-    """A client for interactive checks: 10 s timeouts, one retry, 10 s of retrying at most."""
-    quick = RetryPolicy(max_attempts=2, total_budget=10.0)
+    """A client for interactive checks: 10 s timeouts, one retry, 10 s of waiting at most (a
+    connection rate limited for longer fails at once)."""
+    quick = RetryPolicy(max_attempts=2, total_budget=10.0, run_budget=10.0)
     timeout = httpx.Timeout(10.0, connect=5.0)
     return open_client(store, connection, oauth=oauth, timeout=timeout, retry=quick)
 

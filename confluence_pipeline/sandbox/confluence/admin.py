@@ -4,7 +4,10 @@
 ``POST /_sandbox/pages/{id}/move|purge|restore``, ``PUT /_sandbox/pages/{id}/labels``
 (``{"labels": [..]}``), ``PUT /_sandbox/pages/{id}/restrictions``
 (``{"read": {"users": [account ids], "groups": [names]}}``), ``GET /_sandbox/stats``,
-``POST /_sandbox/stats/reset``, ``GET|POST /_sandbox/faults``.
+``POST /_sandbox/stats/reset``, ``GET|POST /_sandbox/faults``, ``GET|POST
+/_sandbox/rate-limit`` (the points budget: ``{"points_per_hour", "window_seconds",
+"retry_after", "retry_after_header", "advance_seconds", "reset", "spend"}``, see
+:mod:`.budget`).
 """
 
 from __future__ import annotations
@@ -204,6 +207,27 @@ async def set_faults(request: Request, state: SandboxState) -> Any:
     return state.faults.settings()
 
 
+async def get_rate_limit(request: Request, state: SandboxState) -> Any:
+    return state.budget.settings()
+
+
+async def set_rate_limit(request: Request, state: SandboxState) -> Any:
+    data = await _body(request)
+    try:
+        state.budget.configure(
+            points_per_hour=data.get("points_per_hour"),
+            window_seconds=data.get("window_seconds"),
+            retry_after=data.get("retry_after"),
+            retry_after_header=data.get("retry_after_header"),
+            advance_seconds=data.get("advance_seconds"),
+            reset=bool(data.get("reset", False)),
+            spend=data.get("spend"),
+        )
+    except (TypeError, ValueError) as exc:
+        raise SiteError(400, str(exc)) from None
+    return state.budget.settings()
+
+
 def _endpoint(handler: Handler, state: SandboxState) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         try:
@@ -230,5 +254,7 @@ def admin_routes(state: SandboxState) -> list[Route]:
         ("POST", "/_sandbox/stats/reset", reset_stats),
         ("GET", "/_sandbox/faults", get_faults),
         ("POST", "/_sandbox/faults", set_faults),
+        ("GET", "/_sandbox/rate-limit", get_rate_limit),
+        ("POST", "/_sandbox/rate-limit", set_rate_limit),
     ]
     return [Route(path, _endpoint(fn, state), methods=[method]) for method, path, fn in table]

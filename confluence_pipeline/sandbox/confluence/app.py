@@ -2,8 +2,9 @@
 
 Every public route is served under both URL shapes, ``/wiki/...`` (API token, Basic auth) and
 ``/ex/confluence/{cloudid}/wiki/...`` (OAuth gateway), by the same handler. Each public request
-passes, in order: stats, injected latency, poisoned pages, injected fault, authentication,
-handler (whose answer a damage fault then delays or breaks).
+passes, in order: stats, the points budget (a 429 once spent), injected latency, poisoned
+pages, injected fault, authentication, handler (whose answer a damage fault then delays or
+breaks); the budget then charges it and adds its rate-limit headers.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..mangle import BODY_KINDS, damaged
 from . import people, search, v1, v2
 from .admin import admin_routes
 from .auth import Authenticator
+from .budget import PointsBudget
 from .content import build_site
 from .faults import Faults, Stats
 from .oauth import oauth_routes
@@ -55,17 +57,21 @@ def create_app(
     fault_rate: float = 0.0,
     access_token_ttl: float = 3600.0,
     oauth_extra_sites: int = 0,
+    points_per_hour: int = 0,
 ) -> Starlette:
     """A Confluence Cloud emulator holding ``spaces`` x ``pages_per_space`` generated pages
     (homepages included), deterministic from ``seed``. ``app.state.sandbox`` is its
     :class:`SandboxState`, ``app.state.oauth`` its OAuth server's :class:`Grants` (client
     ``sandbox-client-id`` / ``sandbox-client-secret``; access tokens live
-    ``access_token_ttl`` seconds; ``oauth_extra_sites`` more sites are listed)."""
+    ``access_token_ttl`` seconds; ``oauth_extra_sites`` more sites are listed). A
+    ``points_per_hour`` above 0 meters every credential against that hourly budget
+    (:mod:`.budget`)."""
     state = SandboxState(
         site=build_site(spaces=spaces, pages_per_space=pages_per_space, seed=seed),
         faults=Faults(seed=seed, rate=fault_rate, latency_ms=latency_ms),
         stats=Stats(),
         auth=Authenticator(),
+        budget=PointsBudget(points_per_hour),
     )
     routes: list[BaseRoute] = []
     for sub, handler in _PUBLIC:
@@ -90,7 +96,14 @@ def _public(
     state: SandboxState, route: str, handler: Callable[[Call], Response], *, v1: bool
 ) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
-        response = await _serve(state, request, handler, v1=v1)
+        refusal = state.budget.refusal()
+        if refusal is not None:
+            response = error_response(429, "rate limit exceeded", v1=v1, headers=refusal)
+        else:
+            response = await _serve(state, request, handler, v1=v1)
+            content_type = response.headers.get("content-type", "")
+            budget = state.budget.charge(response.status_code, content_type, bytes(response.body))
+            response.headers.update(budget)
         state.stats.record(route, response.status_code, len(response.body))
         return response
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .auth import Authenticator
+from .budget import PointsBudget
 from .faults import Faults, Stats
 from .model import Site
 
@@ -17,3 +18,4 @@ class SandboxState:
     faults: Faults
     stats: Stats
     auth: Authenticator
+    budget: PointsBudget
