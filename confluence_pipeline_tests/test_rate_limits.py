@@ -12,9 +12,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import dagster as dg
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -62,6 +64,39 @@ def metered() -> Iterator[tuple[str, ConfluenceAdmin]]:
         admin = ConfluenceAdmin(server.url)
         admin.rate_limit(reset=True)
         yield server.url, admin
+
+
+def test_the_sandbox_meters_points_with_atlassians_headers(
+    metered: tuple[str, ConfluenceAdmin],
+) -> None:
+    url, admin = metered
+    http = httpx.Client(base_url=url, auth=(EMAIL, TOKEN), timeout=10)
+    first = http.get("/wiki/api/v2/spaces", params={"limit": 1})
+    assert first.headers["X-RateLimit-Limit"] == "100"
+    assert first.headers["X-RateLimit-Remaining"] == "98"  # 1 per call + 1 per space returned
+    reset = datetime.fromisoformat(first.headers["X-RateLimit-Reset"]).timestamp()
+    assert time.time() < reset <= time.time() + 3600
+    assert first.headers["Beta-RateLimit-Policy"] == '"global-app-quota";q=100;w=3600'
+    assert first.headers["Beta-RateLimit"].startswith('"global-app-quota";r=98;t=')
+    assert "X-RateLimit-NearLimit" not in first.headers
+
+    admin.rate_limit(spend=80)
+    assert http.get("/wiki/api/v2/spaces").headers["X-RateLimit-NearLimit"] == "true"
+    admin.rate_limit(spend=100)
+    refused = http.get("/wiki/api/v2/spaces")
+    assert refused.status_code == 429 and refused.headers["X-RateLimit-Remaining"] == "0"
+    assert 0 < int(refused.headers["Retry-After"]) <= 3600
+    assert refused.headers["RateLimit-Reason"] == "confluence-quota-global-based"
+
+    admin.rate_limit(advance_seconds=3600)  # the next hour
+    assert http.get("/wiki/api/v2/spaces").status_code == 200
+    bad = httpx.post(f"{url}/_sandbox/rate-limit", json={"retry_after_header": "X"})
+    assert bad.status_code == 400 and "Retry-After" in bad.text
+
+
+def test_an_unmetered_sandbox_sends_no_rate_limit_headers(confluence_sandbox: ServerThread) -> None:
+    response = httpx.get(f"{confluence_sandbox.url}/wiki/api/v2/spaces", auth=(EMAIL, TOKEN))
+    assert response.status_code == 200 and "X-RateLimit-Limit" not in response.headers
 
 
 def _client(

@@ -27,6 +27,7 @@ def test_sandbox_serves_until_a_signal_then_stops_cleanly(stop: signal.Signals) 
             "--llamacloud-port=0",
             "--spaces=2",
             "--pages-per-space=5",
+            "--points-per-hour=500",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -39,6 +40,8 @@ def test_sandbox_serves_until_a_signal_then_stops_cleanly(stop: signal.Signals) 
         wiki, cloud = match.groups()
         spaces = httpx.get(f"{wiki}/_sandbox/spaces", timeout=10).json()
         assert [space["pages"] for space in spaces] == [5, 5]
+        budget = httpx.get(f"{wiki}/_sandbox/rate-limit", timeout=10).json()
+        assert (budget["points_per_hour"], budget["remaining"]) == (500, 500)
         assert httpx.get(f"{cloud}/_sandbox/stats", timeout=10).json()["requests_total"] == 0
     finally:
         process.send_signal(stop)
