@@ -192,18 +192,8 @@ async def get_faults(request: Request, state: SandboxState) -> Any:
 
 
 async def set_faults(request: Request, state: SandboxState) -> Any:
-    data = await _body(request)
-    try:
-        state.faults.configure(
-            rate=data.get("rate"),
-            kinds=data.get("kinds"),
-            latency_ms=data.get("latency_ms"),
-            slow_ms=data.get("slow_ms"),
-            poison=data.get("poison"),
-            retry_after=data.get("retry_after"),
-        )
-    except (TypeError, ValueError) as exc:
-        raise SiteError(400, str(exc)) from None
+    names = ("rate", "kinds", "latency_ms", "slow_ms", "poison", "retry_after")
+    await _configure(request, state.faults.configure, names)
     return state.faults.settings()
 
 
@@ -212,20 +202,29 @@ async def get_rate_limit(request: Request, state: SandboxState) -> Any:
 
 
 async def set_rate_limit(request: Request, state: SandboxState) -> Any:
+    names = (
+        "points_per_hour",
+        "window_seconds",
+        "retry_after",
+        "retry_after_header",
+        "advance_seconds",
+        "reset",
+        "spend",
+    )
+    await _configure(request, state.budget.configure, names)
+    return state.budget.settings()
+
+
+async def _configure(
+    request: Request, configure: Callable[..., None], names: tuple[str, ...]
+) -> None:
+    """Calls ``configure`` with the body's values of ``names`` (None where absent); a bad value
+    is a 400."""
     data = await _body(request)
     try:
-        state.budget.configure(
-            points_per_hour=data.get("points_per_hour"),
-            window_seconds=data.get("window_seconds"),
-            retry_after=data.get("retry_after"),
-            retry_after_header=data.get("retry_after_header"),
-            advance_seconds=data.get("advance_seconds"),
-            reset=bool(data.get("reset", False)),
-            spend=data.get("spend"),
-        )
+        configure(**{name: data.get(name) for name in names})
     except (TypeError, ValueError) as exc:
         raise SiteError(400, str(exc)) from None
-    return state.budget.settings()
 
 
 def _endpoint(handler: Handler, state: SandboxState) -> Callable[[Request], Awaitable[Response]]:

@@ -48,7 +48,7 @@ class PointsBudget:
         retry_after: str | None = None,
         retry_after_header: str | None = None,
         advance_seconds: float | None = None,
-        reset: bool = False,
+        reset: bool | None = None,
         spend: int | None = None,
     ) -> None:
         """Changes the settings given; raises ValueError for out-of-range values.
