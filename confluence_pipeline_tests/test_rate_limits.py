@@ -12,12 +12,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
 import httpx
 import pytest
+import sqlalchemy
 from click.testing import CliRunner
 
 from confluence_pipeline.cli import cli
@@ -35,6 +36,8 @@ from confluence_pipeline.defs.resources import ConfluenceResource, StateResource
 from confluence_pipeline.sandbox.admin import ConfluenceAdmin
 from confluence_pipeline.sandbox.confluence import create_app
 from confluence_pipeline.sandbox.server import ServerThread
+from confluence_pipeline.state import StateGate
+from confluence_pipeline.sync.connections import check_health
 from confluence_pipeline_tests.resilience import ROOT, FakeClock
 from confluence_pipeline_tests.world import EMAIL, TOKEN, World
 
@@ -100,9 +103,14 @@ def test_an_unmetered_sandbox_sends_no_rate_limit_headers(confluence_sandbox: Se
 
 
 def _client(
-    url: str, clock: FakeClock, gate: RequestGate | None = None, policy: RetryPolicy = POLICY
+    url: str,
+    clock: FakeClock,
+    gate: RequestGate | None = None,
+    policy: RetryPolicy = POLICY,
+    stub: httpx.BaseTransport | None = None,
 ) -> ConfluenceClient:
     transport = RetryTransport(
+        stub,
         policy=policy,
         sleep=clock.sleep,
         clock=clock.monotonic,
@@ -193,6 +201,40 @@ def test_a_retry_after_that_is_no_time_is_ignored(
 
     assert clock.delays[0] == POLICY.base_delay  # the plain backoff (then pacing: NearLimit)
     assert max(clock.delays) < 2.0 and gate.state.blocked_until == 0.0  # no connection block
+
+
+def test_a_success_with_beta_retry_after_spaces_the_next_requests() -> None:
+    """A not-yet-enforced limit (``Beta-Retry-After`` on a 200) slows the client like NearLimit;
+    the emulator enforces its budget, so a stub answers here."""
+    reset = datetime.fromtimestamp(time.time() + 120, UTC).isoformat()
+    headers = {"Beta-Retry-After": "30", "X-RateLimit-Remaining": "60", "X-RateLimit-Reset": reset}
+    body = {"results": [], "_links": {"base": "https://x.example/wiki"}}
+    stub = httpx.MockTransport(lambda request: httpx.Response(200, json=body, headers=headers))
+    clock = WallClock()
+    with _client("https://x.example", clock, stub=stub) as client:
+        for _ in range(3):
+            client.visible_spaces(1)
+    assert clock.delays == [pytest.approx(2.0, abs=0.05)] * 2  # ~120 s over 60 points left
+
+
+def test_interactive_checks_fail_fast_while_the_connection_is_blocked(world: World) -> None:
+    connection = world.store.registry.get_connection("sandbox")
+    world.store.rate_limits.gate(connection.id).block(250)  # another process saw a 429
+    before = world.wiki.stats()["requests_total"]
+
+    health = check_health(world.store, connection)
+
+    assert "rate limited for another" in health and "25" in health
+    assert world.wiki.stats()["requests_total"] == before  # nothing was sent
+
+
+def test_a_state_database_error_never_fails_a_request(confluence_sandbox: ServerThread) -> None:
+    gate = StateGate(sqlalchemy.create_engine("sqlite://"), 1, flush_every=1)  # no tables
+    clock = WallClock()
+    with _client(confluence_sandbox.url, clock, gate) as client:
+        assert client.visible_spaces(1)
+        client.flush_usage()
+    assert gate.usage.requests == 1 and clock.delays == []
 
 
 def _child(world: World, attempts: int) -> dict[str, Any]:

@@ -7,10 +7,13 @@ process, reads it before its next request (the row is re-read at most every
 written when it starts or ends. Requests and points are counted in memory and added to the
 ``connection_usage`` row of their UTC hour every ``flush_every`` requests, every
 ``flush_seconds`` and when the client closes, so the hot path does not write per request.
+A database error there is logged and never fails the request: counters stay buffered for the
+next flush, and the gate goes on with what it knows.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -26,6 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from confluence_pipeline.confluence.ratelimit import Clamp, LocalGate, RateLimitHeaders, Usage
 from confluence_pipeline.state.models import ConnectionUsage, RateLimit
 
+log = logging.getLogger(__name__)
 _LIMITS = cast(sa.Table, RateLimit.__table__)
 _USAGE = cast(sa.Table, ConnectionUsage.__table__)
 
@@ -118,18 +122,29 @@ class StateGate(LocalGate):
                 "quota_remaining": quota.remaining if quota else None,
                 "quota_reset": quota.reset if quota else None,
             }
-        with self._write_lock, self._engine.begin() as conn:
-            _write_limits(conn, row)
-            if pending:
-                _add_usage(conn, self.connection_id, pending)
+        try:
+            with self._write_lock, self._engine.begin() as conn:
+                _write_limits(conn, row)
+                if pending:
+                    _add_usage(conn, self.connection_id, pending)
+        except sa.exc.SQLAlchemyError as exc:
+            log.warning("rate limits of connection %s not saved: %s", self.connection_id, exc)
+            with self._lock:
+                for hour, usage in pending.items():
+                    kept = self._pending.setdefault(hour, Usage())
+                    kept.requests += usage.requests
+                    kept.points += usage.points
 
     def _load(self) -> None:
-        with self._engine.connect() as conn:
-            row = conn.execute(
-                sa.select(_LIMITS.c.blocked_until, _LIMITS.c.pace, _LIMITS.c.pace_until).where(
-                    _LIMITS.c.connection_id == self.connection_id
-                )
-            ).first()
+        query = sa.select(_LIMITS.c.blocked_until, _LIMITS.c.pace, _LIMITS.c.pace_until).where(
+            _LIMITS.c.connection_id == self.connection_id
+        )
+        try:
+            with self._engine.connect() as conn:
+                row = conn.execute(query).first()
+        except sa.exc.SQLAlchemyError as exc:
+            log.warning("rate limits of connection %s not read: %s", self.connection_id, exc)
+            row = None
         with self._lock:
             self._read_at = self.clock()
             if row is None:
