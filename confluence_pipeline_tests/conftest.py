@@ -4,7 +4,7 @@ built on them (sandboxes, state, connection, index); the state databases; a brow
 The Confluence emulator behind ``world``, ``world_db`` and ``oauth_sandbox`` is sized by the
 closest ``@pytest.mark.sandbox(**options)`` (test, class or module ``pytestmark``): options of
 :func:`confluence_pipeline.sandbox.confluence.create_app` such as ``spaces``,
-``pages_per_space``, ``seed``, ``oauth_extra_sites``, ``access_token_ttl``.
+``pages_per_space``, ``seed``, ``oauth_extra_sites``, ``access_token_ttl``, ``points_per_hour``.
 """
 
 from __future__ import annotations
