@@ -1,6 +1,6 @@
 """Rate limits: the shared back-off and pacing of each connection, and its hourly usage
 
-Revision ID: 0007_rate_limits
+Revision ID: 0005_rate_limits
 Revises: 0004
 """
 
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_rate_limits"
+revision: str = "0005_rate_limits"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
