@@ -2,6 +2,7 @@
 
 from .auth import basic_auth
 from .client import DEFAULT_TIMEOUT, ConfluenceClient
+from .download import AttachmentTooLarge
 from .errors import (
     ConfluenceAuthError,
     ConfluenceError,
@@ -9,11 +10,13 @@ from .errors import (
     ConfluenceResponseError,
     ConfluenceUnavailable,
 )
-from .models import Page, PageSummary, Space
+from .models import Attachment, Page, PageSummary, Space
 from .retry import RetryPolicy, RetryTransport
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "Attachment",
+    "AttachmentTooLarge",
     "ConfluenceAuthError",
     "ConfluenceClient",
     "ConfluenceError",

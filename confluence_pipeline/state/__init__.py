@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from confluence_pipeline.state.attachments import AttachmentLedger, StoredAttachment
 from confluence_pipeline.state.crypto import SecretKeyMismatch, TokenCipher
 from confluence_pipeline.state.db import (
     DatabaseURLError,
@@ -39,6 +40,7 @@ class StateStore:
     tokens: TokenVault
     people: People
     cipher: TokenCipher
+    attachments: AttachmentLedger
 
     @classmethod
     def open(cls, url: str, secret_key: str) -> StateStore:
@@ -53,6 +55,7 @@ class StateStore:
             TokenVault(engine, cipher),
             People(sessions),
             cipher,
+            AttachmentLedger(sessions),
         )
 
     def close(self) -> None:
@@ -68,6 +71,7 @@ class StateStore:
 __all__ = [
     "AcceptedPage",
     "Action",
+    "AttachmentLedger",
     "Connection",
     "ConvertedPage",
     "DatabaseURLError",
@@ -84,6 +88,7 @@ __all__ = [
     "Stage",
     "StagedWork",
     "StateStore",
+    "StoredAttachment",
     "SyncRun",
     "Target",
     "TokenVault",

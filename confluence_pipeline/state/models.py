@@ -89,6 +89,9 @@ class Index(Base):
     """Only these pages and their descendants (page ids)."""
     cql: Mapped[str | None] = mapped_column(Text)
     """An extra CQL clause pages must match."""
+    attachments: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Upload the supported attachments of in-scope pages as files."""
+    attachment_max_mb: Mapped[int] = mapped_column(Integer, default=20)
 
     @property
     def owners(self) -> list[str]:
@@ -168,6 +171,25 @@ class StagedPage(Base):
     content_hash: Mapped[str | None] = mapped_column(String(64))
     page_metadata: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class SyncedAttachment(Base):
+    """An attachment whose file LlamaCloud accepted, at ``version`` (``stored_id``: the v2
+    directory file id, or the v1 file id)."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (UniqueConstraint("index_id", "attachment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    index_id: Mapped[int] = mapped_column(ForeignKey("indexes.id", ondelete="CASCADE"), index=True)
+    space_key: Mapped[str] = mapped_column(String(255), index=True)
+    page_id: Mapped[str] = mapped_column(String(40))
+    attachment_id: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer)
+    file_name: Mapped[str] = mapped_column(Text)
+    document_id: Mapped[str] = mapped_column(String(200))
+    stored_id: Mapped[str] = mapped_column(String(100))
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class SyncRun(Base):

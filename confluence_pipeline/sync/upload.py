@@ -15,7 +15,9 @@ import dataclasses
 import time
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
+from confluence_pipeline.confluence import ConfluenceClient
 from confluence_pipeline.llamacloud import LlamaCloudError, document_id
 from confluence_pipeline.llamacloud.models import Sink
 from confluence_pipeline.runtime.isolation import Breaker
@@ -31,6 +33,7 @@ from confluence_pipeline.state import (
 )
 from confluence_pipeline.state.models import StagedPage, utcnow
 from confluence_pipeline.sync import upload_batches
+from confluence_pipeline.sync.attachments import sync_attachments
 from confluence_pipeline.sync.results import PREVIEW_ROWS, Log, PageRow, UploadResult
 from confluence_pipeline.sync.spaces import connection_id, site_id
 
@@ -46,9 +49,12 @@ def upload_documents(
     run_id: int,
     allow_mass_delete: bool = False,
     searchable_wait: float = 0.0,
+    confluence: ConfluenceClient | None = None,
     log: Log = lambda _msg: None,
 ) -> UploadResult:
-    """Sends the space's staged work to LlamaCloud and closes sync run ``run_id``. A document
+    """Sends the space's staged work to LlamaCloud and closes sync run ``run_id``; for an
+    index with ``attachments`` on, also the attachments of the pages accepted (downloaded with
+    ``confluence``, see :mod:`.attachments`), before the target is asked to ingest. A document
     LlamaCloud keeps refusing is recorded failed (the next run retries it); when LlamaCloud
     keeps failing altogether the run stops with :class:`CircuitOpen` and the next run picks up
     where it stopped. Waits up to ``searchable_wait`` seconds for the target to have ingested
@@ -60,6 +66,20 @@ def upload_documents(
     upload.tidy()
     upload.upsert()
     upload.delete_gone(allow_mass_delete=allow_mass_delete)
+    if index.attachments and confluence is not None:
+        result.attachments = sync_attachments(
+            store,
+            confluence,
+            sink,
+            index,
+            space_key,
+            target_id=pipeline_id,
+            site_id=upload.scope,
+            pages=upload.accepted,
+            allow_mass_delete=allow_mass_delete,
+            before_write=upload.before_write,
+            log=log,
+        )
     upload.commit(searchable_wait)
     store.ledger.update_run(
         run_id,
@@ -119,6 +139,8 @@ class _Upload:
         self.scope = site_id(store.registry.connection_by_id(connection_id(index)))
         self.breaker = Breaker("LlamaCloud")
         self.wrote = False
+        self.accepted: dict[str, dict[str, Any]] = {}
+        """Metadata of the pages accepted in this run (kept when attachments are on)."""
 
     def record_staged_failures(self) -> None:
         """Pages whose body could not be fetched or converted are recorded failed."""
@@ -138,7 +160,7 @@ class _Upload:
         if not unfinished:
             return
         if self.sink.target == Target.INDEX:
-            self._before_write()
+            self.before_write()
         removed = 0
         for page in unfinished:
             keep = page.file_id if page.synced else None
@@ -156,6 +178,9 @@ class _Upload:
         for sent, outcome in batches:
             self._record_replaced(outcome.accepted)
             self._record_failures(outcome.failures)
+            if self.index.attachments:
+                ids = {page.page_id for page in outcome.accepted}
+                self.accepted.update((r.page_id, r.page_metadata) for r in sent if r.page_id in ids)
             result.uploaded += len(outcome.accepted)
             room = PREVIEW_ROWS - len(result.preview)
             result.preview.extend(
@@ -184,7 +209,7 @@ class _Upload:
                 f"(limit {limit:.0%}); rerun with --full to allow"
             )
             return
-        self._before_write()
+        self.before_write()
         stored = ledger.file_ids(self.index.id, [page_id for page_id, _ in gone])
         for outcome in upload_batches.delete_documents(
             self.sink, result.pipeline_id, self.scope, gone, self.breaker, stored
@@ -215,7 +240,7 @@ class _Upload:
         if searchable:
             result.searchable_at, result.pending_ingestion = utcnow(), 0
 
-    def _before_write(self) -> None:
+    def before_write(self) -> None:
         """Marks the run as owing an ingestion request before its first write, so a crash
         after writing still gets its ``indexes.sync`` from the next run."""
         if not self.wrote:
@@ -258,7 +283,7 @@ class _Upload:
     def _announced(self, batches: Iterator[list[StagedPage]]) -> Iterator[list[StagedPage]]:
         """The batches, each recorded as pending before it goes out (see ``record_pending``)."""
         for batch in batches:
-            self._before_write()
+            self.before_write()
             pages = [(r.page_id, r.space_key, self._document_id(r)) for r in batch]
             self.store.ledger.record_pending(self.index.id, pages)
             yield batch
@@ -273,6 +298,11 @@ def _problems(result: UploadResult, index: Index) -> str | None:
     parts = []
     if result.failed:
         parts.append(f"{result.failed} page(s) failed: {result.errors[0]}")
+    attachments = result.attachments
+    if attachments is not None and attachments.failed:
+        parts.append(f"{attachments.failed} attachment(s) failed: {attachments.errors[0]}")
+    if attachments is not None and attachments.deletions_refused:
+        parts.append(f"refused to delete {attachments.deletions_refused} attachment files")
     if result.deletions_refused:
         parts.append(
             f"refused to delete {result.deletions_refused} documents "

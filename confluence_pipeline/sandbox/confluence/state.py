@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from .attachments import Attachments
 from .auth import Authenticator
 from .faults import Faults, Stats
 from .model import Site
@@ -17,3 +18,6 @@ class SandboxState:
     faults: Faults
     stats: Stats
     auth: Authenticator
+    attachments: Attachments = field(default_factory=Attachments)
+    media_requests: list[dict[str, str]] = field(default_factory=list)
+    """The headers of every request the media host received."""
