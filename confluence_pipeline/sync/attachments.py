@@ -47,6 +47,7 @@ SUPPORTED: dict[str, str] = {
 }
 """Uploaded file types: extension -> media type (also recognised by media type alone)."""
 _ALIASES = {".markdown": ".md", ".htm": ".html", ".text": ".txt"}
+_FROM_PAGE = ("labels", "restricted", "read_users", "read_groups")
 _BY_TYPE = {media: ext for ext, media in SUPPORTED.items()} | {"text/x-markdown": ".md"}
 
 
@@ -67,7 +68,10 @@ def attachment_document_id(site_id: str, attachment_id: str) -> str:
 
 
 def attachment_metadata(attachment: Attachment, page: Mapping[str, Any]) -> dict[str, Any]:
-    """The file's metadata: the attachment's, plus its page's title, space and breadcrumb."""
+    """The file's metadata: the attachment's, plus its page's title, space, breadcrumb (the
+    page's, ending with the page, joined with `` > ``) and the labels and restrictions its
+    page's document carries."""
+    crumbs = [*(page.get("breadcrumb") or ()), page.get("title") or ""]
     return {
         "page_id": attachment.page_id,
         "attachment_id": attachment.id,
@@ -75,9 +79,11 @@ def attachment_metadata(attachment: Attachment, page: Mapping[str, Any]) -> dict
         "media_type": attachment.media_type,
         "url": attachment.url,
         "space_key": page.get("space_key"),
+        "space_name": page.get("space_name"),
         "title": page.get("title"),
-        "breadcrumb": [*page.get("breadcrumb", []), page.get("title") or ""],
+        "breadcrumb": " > ".join(crumbs),
         "version": attachment.version,
+        **{key: page[key] for key in _FROM_PAGE if key in page},
     }
 
 
