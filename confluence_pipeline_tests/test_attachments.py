@@ -10,11 +10,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import httpx
 import pytest
 
 from confluence_pipeline.confluence import AttachmentTooLarge
+from confluence_pipeline.defs.assets import sync_assets
+from confluence_pipeline.defs.partitions import register_partitions
+from confluence_pipeline.defs.resources import (
+    ConfluenceResource,
+    LlamaCloudResource,
+    StateResource,
+)
 from confluence_pipeline.mcp.retrieval import PipelineRetriever
+from confluence_pipeline.state import RegistryError, StateStore, StoredAttachment
 from confluence_pipeline_tests.world import API_KEY, World, make_world
 
 MB = 1024 * 1024
@@ -41,11 +50,15 @@ def _pdf(text: str) -> bytes:
 
 
 @pytest.fixture(params=["pipeline", "index"])
-def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
-    """One space of 8 pages, index ``docs`` on each LlamaCloud target, attachments off."""
+def world(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[World]:
+    """One space of 8 pages, index ``docs`` on each LlamaCloud target, attachments off; the
+    environment points Dagster's resources at it."""
     with make_world(f"sqlite:///{tmp_path / 'state.db'}", spaces=1, pages_per_space=8) as world:
         world.connect()
         world.create_index(target=request.param)
+        world.export(monkeypatch)
         yield world
 
 
@@ -228,3 +241,61 @@ def test_download_never_sends_credentials_to_the_media_host(world: World) -> Non
     received = world.wiki.media_requests()
     assert sum("authorization" in headers for headers in received) == 1  # ours, just above
     assert len(received) == 4
+
+
+def test_settings_and_attachment_state_on_each_database(store: StateStore) -> None:
+    store.registry.add_connection(
+        name="acme",
+        site_url="https://acme.atlassian.net",
+        cloud_id="c",
+        auth_kind="api_token",
+        email="a@example.com",
+        secret="t",
+    )
+    index = store.registry.create_index(name="docs", spaces=["ENG"], pipeline_name="p")
+    assert (index.attachments, index.attachment_max_mb) == (False, 20)
+    for bad in (0, -1, "5", 2.5, True, 4096):
+        with pytest.raises(RegistryError, match="attachment_max_mb must be a whole number"):
+            store.registry.update_index("docs", attachment_max_mb=bad)
+    with pytest.raises(RegistryError, match="attachments must be true or false"):
+        store.registry.update_index("docs", attachments="yes")
+    index = store.registry.update_index("docs", attachments=True, attachment_max_mb=5)
+    assert (index.attachments, index.attachment_max_mb) == (True, 5)
+
+    ledger = store.attachments
+    first = StoredAttachment("att1", "10", "ENG", 1, "a.pdf", "cf-c-att-1", "file-1")
+    ledger.record(index.id, first)
+    ledger.record(index.id, StoredAttachment("att1", "10", "ENG", 2, "a.pdf", "cf-c-att-1", "f2"))
+    ledger.record(index.id, StoredAttachment("att2", "11", "ENG", 1, "b.md", "cf-c-att-2", "f3"))
+    known = ledger.known(index.id, "ENG")
+    assert (known["att1"].version, known["att1"].stored_id) == (2, "f2")
+    ledger.forget(index.id, ["att2"])
+    assert set(ledger.known(index.id, "ENG")) == {"att1"}
+    store.registry.delete_index("docs")
+    assert ledger.known(index.id, "ENG") == {}
+
+
+def test_materialized_uploads_report_attachment_counts(world: World) -> None:
+    space = world.space_keys[0]
+    page = world.page_ids(space)[0]
+    world.store.registry.update_index("docs", attachments=True)
+    world.wiki.attach(page, "guide.html", "text/html", b"<h1>Setup guide</h1>")
+    world.wiki.attach(page, "logo.svg", "image/svg+xml", b"<svg/>")
+    with dg.instance_for_test() as instance:
+        register_partitions(instance, ["docs"], world.space_keys)
+        result = dg.materialize(
+            sync_assets,
+            partition_key=f"docs|{space}",
+            resources={
+                "state": StateResource(),
+                "confluence": ConfluenceResource(),
+                "llamacloud": LlamaCloudResource(),
+            },
+            instance=instance,
+        )
+    metadata = result.asset_materializations_for_node("llamacloud_uploads")[0].metadata
+    counts = {key: value.value for key, value in metadata.items() if key.startswith("attach")}
+    assert counts["attachments_enabled"] is True
+    assert (counts["attachments_uploaded"], counts["attachments_skipped_images"]) == (1, 1)
+    assert counts["attachments_pages_listed"] == 8
+    assert [f["text"] for f in _files(world).values()] == ["Setup guide"]
