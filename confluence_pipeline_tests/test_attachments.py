@@ -5,6 +5,7 @@ both LlamaCloud targets, and the credentials that must never reach the media hos
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from confluence_pipeline.defs.resources import (
 )
 from confluence_pipeline.mcp.retrieval import PipelineRetriever
 from confluence_pipeline.state import RegistryError, StateStore, StoredAttachment
+from confluence_pipeline_tests.test_cli import Cli
 from confluence_pipeline_tests.world import API_KEY, World, make_world
 
 MB = 1024 * 1024
@@ -299,3 +301,49 @@ def test_materialized_uploads_report_attachment_counts(world: World) -> None:
     assert (counts["attachments_uploaded"], counts["attachments_skipped_images"]) == (1, 1)
     assert counts["attachments_pages_listed"] == 8
     assert [f["text"] for f in _files(world).values()] == ["Setup guide"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("world", ["pipeline"], indirect=True)
+def test_cli_settings_bad_values_yaml_and_sync_summary(world: World, tmp_path: Path) -> None:
+    cli = Cli(tmp_path / "home", {**world.environment(), "CI": "1"})
+    space = world.space_keys[0]
+    created = cli("index", "create", "files", "--spaces", space, "--attachments", "--no-verify")
+    assert created.returncode == 0, created.stderr
+
+    def described(name: str) -> dict[str, Any]:
+        listed = cli("index", "list", "--json")
+        return next(i for i in json.loads(listed.stdout) if i["name"] == name)
+
+    assert (described("files")["attachments"], described("files")["attachment_max_mb"]) == (
+        True,
+        20,
+    )
+    assert "attachments: False" in cli("index", "show", "docs").stdout
+    for bad, message in (("0", "attachment_max_mb must be a whole number"), ("abc", "integer")):
+        refused = cli("index", "update", "files", "--attachment-max-mb", bad)
+        assert refused.returncode != 0 and "Traceback" not in refused.stderr
+        assert message in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    assert described("files")["attachment_max_mb"] == 20
+    assert cli("index", "update", "files", "--no-attachments").returncode == 0
+    assert described("files")["attachments"] is False
+
+    yaml_file = tmp_path / "indexes.yaml"
+    yaml_file.write_text(
+        f"indexes:\n  - name: more\n    spaces: [{space}]\n"
+        f"  - name: files\n    spaces: [{space}]\n    attachment_max_mb: -3\n"
+    )
+    refused = cli("index", "apply", str(yaml_file), "--no-verify")
+    assert refused.returncode != 0 and "attachment_max_mb" in refused.stderr
+    assert "more" not in cli("index", "list", "--json").stdout  # nothing was written
+    yaml_file.write_text(
+        f"indexes:\n  - name: docs\n    spaces: [{space}]\n"
+        "    attachments: true\n    attachment_max_mb: 7\n"
+    )
+    assert cli("index", "apply", str(yaml_file), "--no-verify").returncode == 0
+    assert (described("docs")["attachments"], described("docs")["attachment_max_mb"]) == (True, 7)
+
+    world.wiki.attach(world.page_ids(space)[0], "faq.md", "text/markdown", b"# FAQ")
+    synced = cli("sync", "docs")
+    assert synced.returncode == 0, synced.stderr
+    assert "attachments: 1 uploaded, 0 deleted, 0 skipped" in synced.stdout

@@ -215,6 +215,9 @@ class SyncRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     searchable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     commit_owed: Mapped[bool] = mapped_column(Boolean, default=False)  # v2 sync not yet asked
+    attachments_uploaded: Mapped[int | None] = mapped_column(Integer)  # None: attachments off
+    attachments_deleted: Mapped[int | None] = mapped_column(Integer)
+    attachments_skipped: Mapped[int | None] = mapped_column(Integer)
 
 
 class Person(Base):

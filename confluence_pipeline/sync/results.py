@@ -68,6 +68,12 @@ class AttachmentResult:
     skipped_oversized: int = 0
     errors: list[str] = field(default_factory=list)
 
+    @property
+    def skipped(self) -> int:
+        return (
+            self.skipped_images + self.skipped_video + self.skipped_unknown + self.skipped_oversized
+        )
+
 
 @dataclass
 class UploadResult:

@@ -88,6 +88,13 @@ def upload_documents(
         documents_uploaded=result.uploaded,
         searchable_at=result.searchable_at,
     )
+    if result.attachments is not None:
+        store.ledger.update_run(
+            run_id,
+            attachments_uploaded=result.attachments.uploaded,
+            attachments_deleted=result.attachments.deleted,
+            attachments_skipped=result.attachments.skipped,
+        )
     problems = _problems(result, index)
     status = RunStatus.PARTIAL if problems else RunStatus.SUCCESS
     store.ledger.finish_run(run_id, status=status, error=problems)

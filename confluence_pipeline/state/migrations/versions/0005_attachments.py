@@ -1,5 +1,6 @@
-"""attachments: per-index settings (attachments on/off, size cap) and the attachment files
-each index holds (attachment id, page, version, stored LlamaCloud file)
+"""attachments: per-index settings (attachments on/off, size cap), the attachment files
+each index holds (attachment id, page, version, stored LlamaCloud file), runs' attachment
+counts
 
 Revision ID: 0005_attachments
 Revises: 0004
@@ -24,6 +25,9 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("attachment_max_mb", sa.Integer(), nullable=False, server_default="20")
         )
+    with op.batch_alter_table("sync_runs") as batch:
+        for column in ("attachments_uploaded", "attachments_deleted", "attachments_skipped"):
+            batch.add_column(sa.Column(column, sa.Integer(), nullable=True))
     op.create_table(
         "attachments",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -48,6 +52,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("attachments")
+    with op.batch_alter_table("sync_runs") as batch:
+        for column in ("attachments_skipped", "attachments_deleted", "attachments_uploaded"):
+            batch.drop_column(column)
     with op.batch_alter_table("indexes") as batch:
         batch.drop_column("attachment_max_mb")
         batch.drop_column("attachments")
