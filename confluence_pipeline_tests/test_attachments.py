@@ -23,10 +23,12 @@ from confluence_pipeline.defs.resources import (
     LlamaCloudResource,
     StateResource,
 )
+from confluence_pipeline.llamacloud import open_sink
 from confluence_pipeline.mcp.retrieval import PipelineRetriever
 from confluence_pipeline.state import RegistryError, StateStore, StoredAttachment
+from confluence_pipeline.sync.migrate import migrate_index
 from confluence_pipeline_tests.test_cli import Cli
-from confluence_pipeline_tests.world import API_KEY, World, make_world
+from confluence_pipeline_tests.world import API_KEY, PROJECT, World, make_world
 
 MB = 1024 * 1024
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -347,3 +349,27 @@ def test_cli_settings_bad_values_yaml_and_sync_summary(world: World, tmp_path: P
     synced = cli("sync", "docs")
     assert synced.returncode == 0, synced.stderr
     assert "attachments: 1 uploaded, 0 deleted, 0 skipped" in synced.stdout
+    assert len(world.cloud.project_files()) == 1
+    assert cli("index", "delete", "docs", "--purge-documents").returncode == 0
+    assert world.cloud.project_files() == []  # attachment files purged with the documents
+
+
+@pytest.mark.parametrize("world", ["pipeline"], indirect=True)
+def test_migration_drops_the_old_targets_files_and_full_sync_uploads_anew(world: World) -> None:
+    space = world.space_keys[0]
+    world.store.registry.update_index("docs", attachments=True)
+    moved = world.wiki.attach(world.page_ids(space)[1], "moving.txt", "text/plain", b"in transit")
+    world.sync(space)
+    assert len(world.cloud.project_files()) == 1
+    with (
+        world.client() as client,
+        world.sink() as source,
+        open_sink("index", API_KEY, PROJECT, base_url=world.cloud_url) as dest,
+    ):
+        migrate_index(world.store, client, source, dest, world.index())
+    assert world.index().target == "index"
+    assert world.cloud.project_files() == []  # the old target's files went with it
+    assert world.store.attachments.known(world.index().id, space) == {}
+    result = world.sync(space, full=True)
+    assert result.upload.attachments is not None and result.upload.attachments.uploaded == 1
+    assert _files(world)[moved]["text"] == "in transit"

@@ -73,3 +73,14 @@ class AttachmentLedger:
                     SyncedAttachment.attachment_id.in_(list(attachment_ids)),
                 )
             )
+
+    def forget_index(self, index_id: int) -> list[str]:
+        """Forgets every attachment file of the index; their stored ids."""
+        with self._sessions.begin() as session:
+            stored = list(
+                session.scalars(
+                    select(SyncedAttachment.stored_id).where(SyncedAttachment.index_id == index_id)
+                )
+            )
+            session.execute(delete(SyncedAttachment).where(SyncedAttachment.index_id == index_id))
+        return stored
