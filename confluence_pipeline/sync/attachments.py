@@ -107,6 +107,9 @@ def sync_attachments(
     known = store.attachments.known(index.id, space_key)
     present = store.ledger.known_pages(index.id, space_key)
     run.delete([a for a in known.values() if a.page_id not in present])  # followed their page
+    by_page: dict[str, list[StoredAttachment]] = {}
+    for stored in known.values():
+        by_page.setdefault(stored.page_id, []).append(stored)
     removed: list[StoredAttachment] = []
     with ThreadPoolExecutor(LISTING_WORKERS, thread_name_prefix="attachments") as pool:
         listings = pool.map(run.listing, pages)
@@ -119,9 +122,7 @@ def sync_attachments(
             for attachment in listed:
                 if attachment.id in wanted:
                     run.upload(attachment, pages[page_id], known.get(attachment.id))
-            removed += [
-                a for a in known.values() if a.page_id == page_id and a.attachment_id not in wanted
-            ]
+            removed += [a for a in by_page.get(page_id, ()) if a.attachment_id not in wanted]
     limit = index.max_delete_fraction * len(known)
     if removed and not allow_mass_delete and len(removed) > limit:
         run.result.deletions_refused = len(removed)

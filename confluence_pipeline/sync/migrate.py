@@ -5,10 +5,10 @@ at their recorded versions) and the old target's texts where it can give them ba
 pipeline does); bodies are fetched from Confluence again only for pages it cannot. The copy
 is checked (exactly one document per page on the new target) before the index switches, and
 only then is the old target deleted (kept with ``keep_old``). Attachment files are not
-moved: they go (or stay) with the old target, and the next ``sync --full`` uploads them anew. While it
-runs the index carries ``migrating_to`` and a heartbeat, so the sensor and ``sync`` wait; a
-killed migration resumes when run again (what the new target already holds at the recorded
-version is not sent twice), and a failed one leaves the index on its old target.
+moved: they go (or stay) with the old target, and the next ``sync --full`` uploads them anew.
+While it runs the index carries ``migrating_to`` and a heartbeat, so the sensor and ``sync``
+wait; a killed migration resumes when run again (what the new target already holds at the
+recorded version is not sent twice), and a failed one leaves the index on its old target.
 """
 
 from __future__ import annotations
