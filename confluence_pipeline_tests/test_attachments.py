@@ -26,6 +26,7 @@ from confluence_pipeline.defs.resources import (
 from confluence_pipeline.llamacloud import open_sink
 from confluence_pipeline.mcp.retrieval import PipelineRetriever
 from confluence_pipeline.state import RegistryError, StateStore, StoredAttachment
+from confluence_pipeline.sync import upload as upload_module
 from confluence_pipeline.sync.migrate import migrate_index
 from confluence_pipeline_tests.test_cli import Cli
 from confluence_pipeline_tests.world import API_KEY, PROJECT, World, make_world
@@ -373,3 +374,30 @@ def test_migration_drops_the_old_targets_files_and_full_sync_uploads_anew(world:
     result = world.sync(space, full=True)
     assert result.upload.attachments is not None and result.upload.attachments.uploaded == 1
     assert _files(world)[moved]["text"] == "in transit"
+
+
+@pytest.mark.parametrize("world", ["pipeline"], indirect=True)
+def test_a_run_that_stops_before_the_attachments_leaves_them_to_the_next(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    space = world.space_keys[0]
+    world.store.registry.update_index("docs", attachments=True)
+    world.sync(space)
+    page = world.page_ids(space)[5]
+    added = world.wiki.attach(page, "minutes.txt", "text/plain", b"meeting minutes")
+    world.wiki.edit_page(page, "<p>edited</p>")
+
+    def crash(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("worker killed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(upload_module, "sync_attachments", crash)
+        with pytest.raises(RuntimeError, match="worker killed"):
+            world.sync(space)
+    assert _files(world) == {}  # the page was recorded, its attachments not yet looked at
+
+    result = world.sync(space)
+    assert result.plan.new + result.plan.changed == 0  # nothing left for the pages themselves
+    assert result.upload.attachments is not None and result.upload.attachments.pages_listed == 1
+    assert set(_files(world)) == {added}
+    assert world.store.attachments.queued(world.index().id, space) == {}

@@ -1,15 +1,17 @@
 """The attachment files each index holds: which version of which attachment, under which
-LlamaCloud file, so a sync uploads only new versions and deletes what is gone."""
+LlamaCloud file, so a sync uploads only new versions and deletes what is gone; and the pages
+whose attachments are still to be looked at."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from confluence_pipeline.state.models import SyncedAttachment, utcnow
+from confluence_pipeline.state.models import AttachmentCheck, SyncedAttachment, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +86,39 @@ class AttachmentLedger:
             )
             session.execute(delete(SyncedAttachment).where(SyncedAttachment.index_id == index_id))
         return stored
+
+    def queue(self, index_id: int, space_key: str, pages: Mapping[str, Mapping[str, Any]]) -> None:
+        """Notes pages (id -> their document's metadata) whose attachments are to be looked at."""
+        if not pages:
+            return
+        with self._sessions.begin() as session:
+            _drop_checks(session, index_id, list(pages))
+            session.add_all(
+                AttachmentCheck(
+                    index_id=index_id, space_key=space_key, page_id=pid, page_metadata=dict(meta)
+                )
+                for pid, meta in pages.items()
+            )
+
+    def queued(self, index_id: int, space_key: str) -> dict[str, dict[str, Any]]:
+        with self._sessions() as session:
+            rows = session.execute(
+                select(AttachmentCheck.page_id, AttachmentCheck.page_metadata).where(
+                    AttachmentCheck.index_id == index_id, AttachmentCheck.space_key == space_key
+                )
+            )
+            return {page_id: dict(meta) for page_id, meta in rows}
+
+    def dequeue(self, index_id: int, page_ids: Sequence[str]) -> None:
+        with self._sessions.begin() as session:
+            _drop_checks(session, index_id, page_ids)
+
+
+def _drop_checks(session: Session, index_id: int, page_ids: Sequence[str]) -> None:
+    for start in range(0, len(page_ids), 500):
+        session.execute(
+            delete(AttachmentCheck).where(
+                AttachmentCheck.index_id == index_id,
+                AttachmentCheck.page_id.in_(page_ids[start : start + 500]),
+            )
+        )

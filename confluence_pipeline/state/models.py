@@ -192,6 +192,20 @@ class SyncedAttachment(Base):
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class AttachmentCheck(Base):
+    """A page accepted by LlamaCloud whose attachments are still to be looked at (kept until
+    they were, so a run that stops in between leaves the work to the next)."""
+
+    __tablename__ = "attachment_checks"
+    __table_args__ = (UniqueConstraint("index_id", "page_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    index_id: Mapped[int] = mapped_column(ForeignKey("indexes.id", ondelete="CASCADE"), index=True)
+    space_key: Mapped[str] = mapped_column(String(255), index=True)
+    page_id: Mapped[str] = mapped_column(String(40))
+    page_metadata: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 class SyncRun(Base):
     """One sync of one (index, space): counts, outcome and the Dagster run that did it."""
 

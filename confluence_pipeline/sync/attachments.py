@@ -1,7 +1,8 @@
 """Attachments as files (part of the upload step, for indexes with ``attachments`` on).
 
-Which pages are looked at: those whose document LlamaCloud accepted in this run (new or
-changed pages, every page on ``--full``): one attachment listing each (v2
+Which pages are looked at: those whose document LlamaCloud accepted (new or changed pages,
+every page on ``--full``; noted in the state before the pages are recorded, so a run that
+stops in between leaves them to the next): one attachment listing each (v2
 ``GET /pages/{id}/attachments``, 250 per request), plus one download per new attachment
 version. An unchanged page costs nothing, and a sync with attachments off makes no attachment
 request at all. Adding or deleting an attachment does not change the page's version, so on an
@@ -34,6 +35,7 @@ from confluence_pipeline.state import Index, StateStore, StoredAttachment
 from confluence_pipeline.sync.results import AttachmentResult, Log
 
 LISTING_WORKERS = 4
+DEQUEUE_BATCH = 100
 MB = 1024 * 1024
 SUPPORTED: dict[str, str] = {
     ".pdf": "application/pdf",
@@ -96,21 +98,26 @@ def sync_attachments(
     *,
     target_id: str,
     site_id: str,
-    pages: Mapping[str, Mapping[str, Any]],
     allow_mass_delete: bool = False,
     before_write: Callable[[], None] = lambda: None,
     log: Log = lambda _msg: None,
 ) -> AttachmentResult:
-    """Brings the files of ``pages`` (page id -> its document's metadata: the pages accepted
-    in this run) up to date, and deletes the files of pages no longer in the index."""
+    """Brings the files of the queued pages (accepted by LlamaCloud, see
+    ``AttachmentLedger.queue``) up to date, and deletes the files of pages no longer in the
+    index. A page leaves the queue once its attachments were listed."""
     run = _Run(store, client, sink, index, space_key, target_id, site_id, before_write, log)
-    known = store.attachments.known(index.id, space_key)
+    ledger = store.attachments
+    known = ledger.known(index.id, space_key)
     present = store.ledger.known_pages(index.id, space_key)
     run.delete([a for a in known.values() if a.page_id not in present])  # followed their page
+    queued = ledger.queued(index.id, space_key)
+    ledger.dequeue(index.id, [page_id for page_id in queued if page_id not in present])
+    pages = {page_id: meta for page_id, meta in queued.items() if page_id in present}
     by_page: dict[str, list[StoredAttachment]] = {}
     for stored in known.values():
         by_page.setdefault(stored.page_id, []).append(stored)
     removed: list[StoredAttachment] = []
+    done: list[str] = []  # pages whose attachments were looked at, leaving the queue
     with ThreadPoolExecutor(LISTING_WORKERS, thread_name_prefix="attachments") as pool:
         listings = pool.map(run.listing, pages)
         for page_id, listed in zip(pages, listings, strict=True):
@@ -123,6 +130,11 @@ def sync_attachments(
                 if attachment.id in wanted:
                     run.upload(attachment, pages[page_id], known.get(attachment.id))
             removed += [a for a in by_page.get(page_id, ()) if a.attachment_id not in wanted]
+            done.append(page_id)
+            if len(done) >= DEQUEUE_BATCH:
+                ledger.dequeue(index.id, done)
+                done.clear()
+        ledger.dequeue(index.id, done)
     limit = index.max_delete_fraction * len(known)
     if removed and not allow_mass_delete and len(removed) > limit:
         run.result.deletions_refused = len(removed)

@@ -15,7 +15,6 @@ import dataclasses
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
 
 from confluence_pipeline.confluence import ConfluenceClient
 from confluence_pipeline.llamacloud import LlamaCloudError, document_id
@@ -53,8 +52,9 @@ def upload_documents(
     log: Log = lambda _msg: None,
 ) -> UploadResult:
     """Sends the space's staged work to LlamaCloud and closes sync run ``run_id``; for an
-    index with ``attachments`` on, also the attachments of the pages accepted (downloaded with
-    ``confluence``, see :mod:`.attachments`), before the target is asked to ingest. A document
+    index with ``attachments`` on, also the attachments of the pages accepted (in this run, or
+    in one that stopped before it got to them; downloaded with ``confluence``, see
+    :mod:`.attachments`), before the target is asked to ingest. A document
     LlamaCloud keeps refusing is recorded failed (the next run retries it); when LlamaCloud
     keeps failing altogether the run stops with :class:`CircuitOpen` and the next run picks up
     where it stopped. Waits up to ``searchable_wait`` seconds for the target to have ingested
@@ -75,7 +75,6 @@ def upload_documents(
             space_key,
             target_id=pipeline_id,
             site_id=upload.scope,
-            pages=upload.accepted,
             allow_mass_delete=allow_mass_delete,
             before_write=upload.before_write,
             log=log,
@@ -146,8 +145,6 @@ class _Upload:
         self.scope = site_id(store.registry.connection_by_id(connection_id(index)))
         self.breaker = Breaker("LlamaCloud")
         self.wrote = False
-        self.accepted: dict[str, dict[str, Any]] = {}
-        """Metadata of the pages accepted in this run (kept when attachments are on)."""
 
     def record_staged_failures(self) -> None:
         """Pages whose body could not be fetched or converted are recorded failed."""
@@ -183,11 +180,12 @@ class _Upload:
             self.sink, result.pipeline_id, self.scope, announced, self.breaker
         )
         for sent, outcome in batches:
+            if self.index.attachments:  # noted before the pages are recorded: never lost
+                ids = {page.page_id for page in outcome.accepted}
+                metadata = {r.page_id: r.page_metadata for r in sent if r.page_id in ids}
+                self.store.attachments.queue(self.index.id, self.space_key, metadata)
             self._record_replaced(outcome.accepted)
             self._record_failures(outcome.failures)
-            if self.index.attachments:
-                ids = {page.page_id for page in outcome.accepted}
-                self.accepted.update((r.page_id, r.page_metadata) for r in sent if r.page_id in ids)
             result.uploaded += len(outcome.accepted)
             room = PREVIEW_ROWS - len(result.preview)
             result.preview.extend(

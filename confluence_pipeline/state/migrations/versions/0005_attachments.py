@@ -1,6 +1,6 @@
 """attachments: per-index settings (attachments on/off, size cap), the attachment files
-each index holds (attachment id, page, version, stored LlamaCloud file), runs' attachment
-counts
+each index holds (attachment id, page, version, stored LlamaCloud file), pages whose
+attachments are still to be looked at, runs' attachment counts
 
 Revision ID: 0005_attachments
 Revises: 0004
@@ -48,9 +48,25 @@ def upgrade() -> None:
         sa.Column("synced_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("index_id", "attachment_id"),
     )
+    op.create_table(
+        "attachment_checks",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column(
+            "index_id",
+            sa.Integer(),
+            sa.ForeignKey("indexes.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        sa.Column("space_key", sa.String(length=255), nullable=False, index=True),
+        sa.Column("page_id", sa.String(length=40), nullable=False),
+        sa.Column("page_metadata", sa.JSON(), nullable=False),
+        sa.UniqueConstraint("index_id", "page_id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("attachment_checks")
     op.drop_table("attachments")
     with op.batch_alter_table("sync_runs") as batch:
         for column in ("attachments_skipped", "attachments_deleted", "attachments_uploaded"):
