@@ -276,6 +276,11 @@ def test_settings_and_attachment_state_on_each_database(store: StateStore) -> No
     assert (known["att1"].version, known["att1"].stored_id) == (2, "f2")
     ledger.forget(index.id, ["att2"])
     assert set(ledger.known(index.id, "ENG")) == {"att1"}
+    ledger.queue(index.id, "ENG", {"10": {"title": "A"}, "11": {"title": "B"}})
+    ledger.queue(index.id, "ENG", {"10": {"title": "A2"}})  # queued again: replaced
+    assert ledger.queued(index.id, "ENG") == {"10": {"title": "A2"}, "11": {"title": "B"}}
+    ledger.dequeue(index.id, ["11"])
+    assert list(ledger.queued(index.id, "ENG")) == ["10"]
     store.registry.delete_index("docs")
     assert ledger.known(index.id, "ENG") == {}
 
