@@ -35,7 +35,7 @@ def test_authorize_url_has_the_documented_shape() -> None:
         "client_id": "cid",
         "scope": "read:confluence-content.all read:confluence-space.summary search:confluence "
         "read:content-details:confluence read:space:confluence read:page:confluence "
-        "offline_access",
+        "read:attachment:confluence offline_access",
         "redirect_uri": "http://localhost:8001/api/confluence/callback",
         "state": "st4te",
         "response_type": "code",

@@ -109,7 +109,13 @@ def make_world(
     """Both sandboxes on free ports (``options`` go to the Confluence emulator's
     ``create_app``) and a state store on ``state_url``; see the ``world`` fixtures."""
     wiki_app = confluence.create_app(spaces=spaces, pages_per_space=pages_per_space, **options)
-    with ServerThread(wiki_app) as wiki, ServerThread(llamacloud.create_app()) as cloud:
+    wiki_state = wiki_app.state.sandbox
+    with (
+        ServerThread(wiki_app) as wiki,
+        ServerThread(confluence.create_media_app(wiki_state)) as media,
+        ServerThread(llamacloud.create_app()) as cloud,
+    ):
+        wiki_state.attachments.media_url = media.url
         store = StateStore.open(state_url, SECRET)
         try:
             admin = ConfluenceAdmin(wiki.url)

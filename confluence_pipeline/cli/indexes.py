@@ -14,7 +14,7 @@ from confluence_pipeline.cli.output import console, fail, print_json, print_tabl
 from confluence_pipeline.defs.partitions import register_partitions
 from confluence_pipeline.llamacloud import pipeline_name
 from confluence_pipeline.state import Index, StateStore, Target
-from confluence_pipeline.state.registry import check_target
+from confluence_pipeline.state.registry import check_flag, check_max_mb, check_target
 from confluence_pipeline.sync.connections import open_client, open_quick_client
 from confluence_pipeline.sync.migrate import migrate_index
 from confluence_pipeline.sync.scope import check_cql
@@ -56,6 +56,33 @@ def scope_options(create: bool) -> Callable[[Callable[..., Any]], Callable[..., 
         return function
 
     return apply
+
+
+def attachment_options(create: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--attachments/--no-attachments`` and ``--attachment-max-mb``."""
+    toggle = click.option(
+        "--attachments/--no-attachments",
+        default=False if create else None,
+        help="Also upload the pages' PDF, Office, CSV, text, Markdown and HTML attachments as "
+        "files; default: off.",
+    )
+    cap = click.option(
+        "--attachment-max-mb",
+        type=int,
+        default=20 if create else None,
+        show_default=create,
+        help="Skip attachments larger than this many MB.",
+    )
+    return lambda function: toggle(cap(function))
+
+
+def _attachment_changes(attachments: bool | None, max_mb: int | None) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    if attachments is not None:
+        changes["attachments"] = attachments
+    if max_mb is not None:
+        changes["attachment_max_mb"] = max_mb
+    return changes
 
 
 def _scope_changes(
@@ -110,6 +137,8 @@ def _describe(store: StateStore, index: Index) -> dict[str, Any]:
         "exclude_labels": index.exclude_labels or [],
         "under": index.under or [],
         "cql": index.cql,
+        "attachments": index.attachments,
+        "attachment_max_mb": index.attachment_max_mb,
         "owners": index.owners,
         "created_at": index.created_at,
     }
@@ -169,6 +198,7 @@ def index() -> None:
 @click.option("--max-delete-fraction", default=0.5, show_default=True, type=float)
 @click.option("--disabled", is_flag=True, help="Create it paused (the sensor skips it).")
 @scope_options(create=True)
+@attachment_options(create=True)
 @_TARGET
 @NO_VERIFY
 def create(
@@ -184,12 +214,15 @@ def create(
     under: str | None,
     cql: str | None,
     owners: tuple[str, ...],
+    attachments: bool,
+    attachment_max_mb: int,
     target: str | None,
     no_verify: bool,
 ) -> None:
     """Create an index over some spaces (checked against the connection first)."""
     _check_target(target or Target.PIPELINE)
     scope = _scope_changes(include_restricted, labels, exclude_labels, under, cql, owners)
+    scope.update(_attachment_changes(attachments, attachment_max_mb))
     with open_state() as store:
         if not no_verify:
             _verify(store, connection, _spaces(spaces))
@@ -221,7 +254,16 @@ def list_(as_json: bool) -> None:
         return
     print_table(
         "Indexes",
-        ["name", "spaces", "interval (min)", "enabled", "connection", "target", "pipeline"],
+        [
+            "name",
+            "spaces",
+            "interval (min)",
+            "enabled",
+            "connection",
+            "target",
+            "pipeline",
+            "attachments",
+        ],
         [
             [
                 d["name"],
@@ -231,6 +273,7 @@ def list_(as_json: bool) -> None:
                 d["connection"],
                 d["target"],
                 d["pipeline_name"],
+                f"on (max {d['attachment_max_mb']} MB)" if d["attachments"] else "off",
             ]
             for d in data
         ],
@@ -259,6 +302,7 @@ def show(name: str, as_json: bool) -> None:
 @click.option("--max-delete-fraction", type=float)
 @click.option("--enable/--disable", default=None, help="Resume or pause scheduled syncs.")
 @scope_options(create=False)
+@attachment_options(create=False)
 @_TARGET
 @NO_VERIFY
 def update(
@@ -274,11 +318,14 @@ def update(
     under: str | None,
     cql: str | None,
     owners: tuple[str, ...],
+    attachments: bool | None,
+    attachment_max_mb: int | None,
     target: str | None,
     no_verify: bool,
 ) -> None:
     """Change an index."""
     changes = _scope_changes(include_restricted, labels, exclude_labels, under, cql, owners)
+    changes.update(_attachment_changes(attachments, attachment_max_mb))
     if spaces is not None:
         changes["spaces"] = _spaces(spaces)
     if interval is not None:
@@ -336,6 +383,8 @@ def delete(name: str, purge_documents: bool) -> None:
         target_id = existing.target_id()
         if purge_documents and target_id:
             with llamacloud_sink(existing.target) as sink:
+                for stored_id in store.attachments.forget_index(existing.id):
+                    sink.delete_file(target_id, stored_id)
                 ids = sink.list_document_ids(target_id)
                 sink.delete(target_id, sorted(ids))
         store.registry.delete_index(name)
@@ -368,6 +417,8 @@ def apply(file: Path, no_verify: bool) -> None:
         "cql",
         "owners",
         "target",
+        "attachments",
+        "attachment_max_mb",
     }
     for position, entry in enumerate(entries, 1):
         unknown = set(entry) - allowed
@@ -376,6 +427,11 @@ def apply(file: Path, no_verify: bool) -> None:
                 f"{file}: index #{position} needs `name` and a list `spaces`"
                 + (f"; unknown keys: {', '.join(sorted(unknown))}" if unknown else "")
             )
+    for entry in entries:  # bad settings refused before anything is written
+        if "attachments" in entry:
+            check_flag("attachments", entry["attachments"])
+        if "attachment_max_mb" in entry:
+            check_max_mb(entry["attachment_max_mb"])
     for target in {str(e["target"]) for e in entries if "target" in e}:
         _check_target(target)
     with open_state() as store:

@@ -72,18 +72,19 @@ def sandbox(
     from confluence_pipeline.sandbox import confluence, llamacloud
     from confluence_pipeline.sandbox.server import free_port, serve_until_signal
 
+    wiki = confluence.create_app(
+        spaces=spaces,
+        pages_per_space=pages_per_space,
+        seed=seed,
+        latency_ms=latency_ms,
+        fault_rate=fault_rate,
+        points_per_hour=points_per_hour,
+    )
+    media_port = free_port(host)  # where attachment downloads redirect
+    wiki.state.sandbox.attachments.media_url = f"http://{host}:{media_port}"
     apps = {
-        "confluence": (
-            confluence.create_app(
-                spaces=spaces,
-                pages_per_space=pages_per_space,
-                seed=seed,
-                latency_ms=latency_ms,
-                fault_rate=fault_rate,
-                points_per_hour=points_per_hour,
-            ),
-            confluence_port or free_port(host),
-        ),
+        "confluence": (wiki, confluence_port or free_port(host)),
+        "media": (confluence.create_media_app(wiki.state.sandbox), media_port),
         "llamacloud": (
             llamacloud.create_app(
                 latency_ms=latency_ms,

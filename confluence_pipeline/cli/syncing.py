@@ -77,7 +77,13 @@ def _note(outcome: LaunchedRun, run: SyncRun | None) -> str:
     if not outcome.success or run is None:
         return _why(outcome, run)
     uploaded, deleted, failed = run.documents_uploaded, run.pages_deleted, run.pages_failed
-    return f"{uploaded} uploaded, {deleted} deleted, {failed} failed"
+    note = f"{uploaded} uploaded, {deleted} deleted, {failed} failed"
+    if run.attachments_uploaded is not None:
+        note += (
+            f"; attachments: {run.attachments_uploaded} uploaded, "
+            f"{run.attachments_deleted} deleted, {run.attachments_skipped} skipped"
+        )
+    return note
 
 
 @click.command()

@@ -2,6 +2,7 @@
 
 from .auth import basic_auth
 from .client import DEFAULT_TIMEOUT, ConfluenceClient
+from .download import AttachmentTooLarge
 from .errors import (
     ConfluenceAuthError,
     ConfluenceError,
@@ -9,12 +10,14 @@ from .errors import (
     ConfluenceResponseError,
     ConfluenceUnavailable,
 )
-from .models import Page, PageSummary, Space
+from .models import Attachment, Page, PageSummary, Space
 from .ratelimit import Clamp, LocalGate, RateLimitHeaders, RequestGate, Usage
 from .retry import RetryPolicy, RetryTransport
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "Attachment",
+    "AttachmentTooLarge",
     "Clamp",
     "ConfluenceAuthError",
     "ConfluenceClient",

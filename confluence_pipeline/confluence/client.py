@@ -20,6 +20,7 @@ from confluence_pipeline.runtime.tls import verifying_context
 from confluence_pipeline.runtime.urls import require_https
 
 from .cql import cql_string
+from .download import download
 from .errors import (
     ConfluenceError,
     ConfluenceNotFound,
@@ -28,7 +29,7 @@ from .errors import (
     error_for_response,
     error_for_transport,
 )
-from .models import Page, PageScope, PageSummary, Space
+from .models import Attachment, Page, PageScope, PageSummary, Space
 from .ratelimit import RequestGate, Usage
 from .records import (
     get_int,
@@ -36,6 +37,7 @@ from .records import (
     get_opt_str,
     get_str,
     reading,
+    to_attachment,
     to_label,
     to_page,
     to_read_restriction,
@@ -101,6 +103,8 @@ class ConfluenceClient:
             transport=transport,
             headers={"Accept": "application/json"},
         )
+        # where attachment downloads are redirected (a media host): never any credentials
+        self._media = httpx.Client(timeout=timeout or DEFAULT_TIMEOUT, follow_redirects=False)
 
     def __enter__(self) -> ConfluenceClient:
         return self
@@ -110,6 +114,7 @@ class ConfluenceClient:
 
     def close(self) -> None:
         self._http.close()
+        self._media.close()
 
     @property
     def usage(self) -> Usage:
@@ -298,6 +303,29 @@ class ConfluenceClient:
             if len(batch) < MAX_LIMIT or not fresh:
                 return chain
             current = batch[0]
+
+    def iter_attachments(self, page_id: str) -> Iterator[Attachment]:
+        """The page's current attachments (v2, 250 per request); none when the page is gone
+        (404)."""
+        path = f"/wiki/api/v2/pages/{_segment(page_id)}/attachments"
+        try:
+            yield from self._paged(path, {"limit": MAX_LIMIT}, to_attachment)
+        except ConfluenceNotFound:
+            return
+
+    def download_attachment(self, page_id: str, attachment_id: str, max_bytes: int) -> bytes:
+        """The attachment's bytes (v1 ``.../child/attachment/{id}/download``, whose redirect to
+        the media host is followed without credentials, see :mod:`.download`); raises
+        ``AttachmentTooLarge`` past ``max_bytes``."""
+        path = (
+            f"/wiki/rest/api/content/{_segment(page_id)}/child/attachment/"
+            f"{_segment(attachment_id)}/download"
+        )
+        base = httpx.URL(self.base_url)
+        with self._slots:
+            return download(
+                self._http, self._media, path, max_bytes, on_site=lambda u: _same_place(base, u)
+            )
 
     # -- HTTP plumbing -----------------------------------------------------------------------
 

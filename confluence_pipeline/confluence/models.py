@@ -52,3 +52,17 @@ class PageScope:
     @property
     def restricted(self) -> bool:
         return bool(self.read_users or self.read_groups)
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file attached to a page, as the v2 listing shows it (``url``: its page in the UI, the
+    list's ``_links.base`` + ``webuiLink``, else the download link)."""
+
+    id: str
+    page_id: str
+    title: str
+    media_type: str
+    file_size: int
+    version: int
+    url: str

@@ -40,6 +40,7 @@ DEFAULT_SCOPES = (
     "read:content-details:confluence",  # granular: content search, restrictions
     "read:space:confluence",
     "read:page:confluence",
+    "read:attachment:confluence",  # attachment listings and downloads (indexes with attachments)
     "offline_access",
 )
 AUDIENCE = "api.atlassian.com"

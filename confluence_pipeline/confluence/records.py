@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from .errors import ConfluenceResponseError, describe
-from .models import Page, PageScope, PageSummary, Space
+from .models import Attachment, Page, PageScope, PageSummary, Space
 
 
 class _FieldError(Exception):
@@ -88,6 +88,22 @@ def to_summary(item: dict[str, Any], base: str) -> PageSummary:
 
 def to_page(item: dict[str, Any], base: str) -> Page:
     return Page(summary=to_summary(item, base), storage=get_str(item, "body.storage.value"))
+
+
+def to_attachment(item: dict[str, Any], base: str) -> Attachment:
+    """A v2 attachment (``GET /pages/{id}/attachments``); a missing ``fileSize`` is 0 (the
+    download's own cap still applies)."""
+    link = get_opt_str(item, "webuiLink") or get_opt_str(item, "downloadLink") or ""
+    size = _lookup(item, "fileSize")
+    return Attachment(
+        id=get_str(item, "id"),
+        page_id=get_str(item, "pageId"),
+        title=get_str(item, "title"),
+        media_type=get_opt_str(item, "mediaType") or "application/octet-stream",
+        file_size=size if isinstance(size, int) and not isinstance(size, bool) else 0,
+        version=get_int(item, "version.number"),
+        url=base + link,
+    )
 
 
 def to_label(item: dict[str, Any], base: str) -> str:

@@ -5,6 +5,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -19,7 +20,7 @@ from confluence_pipeline.sync.connections import usage_summary
 from confluence_pipeline.sync.convert import convert_pages
 from confluence_pipeline.sync.errors import SyncError
 from confluence_pipeline.sync.plan import plan_pages
-from confluence_pipeline.sync.results import PageRow
+from confluence_pipeline.sync.results import AttachmentResult, PageRow
 from confluence_pipeline.sync.run import recording_failure
 from confluence_pipeline.sync.spaces import check_partition, recorded_space, resolve_space
 from confluence_pipeline.sync.upload import upload_documents
@@ -84,6 +85,15 @@ def _seconds(step: _Step) -> float:
 def _usage(step: _Step, client: ConfluenceClient) -> dict[str, int]:
     """Confluence requests and points of this step, and of its connection this hour."""
     return usage_summary(step.store, step.index.connection_id, client)
+
+
+def _attachment_metadata(result: AttachmentResult | None) -> dict[str, Any]:
+    """``attachments_*`` counts (``attachments_enabled: False`` alone when they are off)."""
+    if result is None:
+        return {"attachments_enabled": False}
+    counts = {f"attachments_{name}": value for name, value in vars(result).items()}
+    del counts["attachments_errors"]
+    return {"attachments_enabled": True, **counts}
 
 
 def _upload_checks() -> list[dg.AssetCheckSpec]:
@@ -237,15 +247,29 @@ def markdown_documents(
     description=(
         "Documents upserted into the index's LlamaCloud target (a v1 pipeline, or files in "
         "the directory of a v2 index) and documents of deleted pages removed; page versions "
-        "are recorded only after LlamaCloud accepted them (sync/upload.py)."
+        "are recorded only after LlamaCloud accepted them (sync/upload.py); with attachments "
+        "on, the attachments of those pages as files (sync/attachments.py)."
     ),
     check_specs=_upload_checks(),
 )
 def llamacloud_uploads(
-    context: dg.AssetExecutionContext, state: StateResource, llamacloud: LlamaCloudResource
+    context: dg.AssetExecutionContext,
+    state: StateResource,
+    llamacloud: LlamaCloudResource,
+    confluence: ConfluenceResource,
 ) -> dg.MaterializeResult:
-    with _step(context, state) as step, llamacloud.sink(step.index.target) as sink:
+    with (
+        _step(context, state) as step,
+        llamacloud.sink(step.index.target) as sink,
+        contextlib.ExitStack() as stack,
+    ):
         allow = step.full or context.run.tags.get(ALLOW_MASS_DELETE_TAG) == "true"
+        # attachments are downloaded from Confluence here; no client at all when they are off
+        client = (
+            stack.enter_context(confluence.client_for(step.store, step.index))
+            if step.index.attachments
+            else None
+        )
         result = upload_documents(
             step.store,
             sink,
@@ -254,6 +278,7 @@ def llamacloud_uploads(
             run_id=step.run_id,
             allow_mass_delete=allow,
             searchable_wait=llamacloud.searchable_wait_seconds,
+            confluence=client,
             log=context.log.info,
         )
     searchable_at = result.searchable_at.isoformat() if result.searchable_at else ""
@@ -271,6 +296,7 @@ def llamacloud_uploads(
             "first_error": result.errors[0] if result.errors else "",
             "duration_s": _seconds(step),
             "uploaded_pages": _preview(result.preview, result.uploaded),
+            **_attachment_metadata(result.attachments),
         },
         check_results=[
             dg.AssetCheckResult(

@@ -147,6 +147,35 @@ class IndexSink(SdkSink):
             stored[document.id] = file.id
         return stored
 
+    def upload_file(
+        self,
+        index_id: str,
+        document_id: str,
+        file: tuple[str, bytes, str],
+        metadata: Mapping[str, Any],
+    ) -> str:
+        """Uploads ``file`` into the index's directory (``unique_id`` = ``document_id``); its
+        directory file id."""
+        directory = self.directory_id(index_id)
+        flat = flat_metadata(metadata)
+        try:
+            stored = self._client.beta.directories.files.upload(
+                directory,
+                upload_file=file,
+                unique_id=document_id,
+                external_file_id=document_id,
+                display_name=file[0],
+                metadata=json.dumps(flat),
+                project_id=self._project_id,
+            )
+        except SDK_ERRORS as exc:
+            operation = f"upload of file {document_id} into index {index_id}"
+            raise self._error(exc, operation, [document_id]) from None
+        return stored.id
+
+    def delete_file(self, index_id: str, stored_id: str) -> None:
+        self._delete_file(self.directory_id(index_id), stored_id, stored_id)
+
     def _files(self, directory: str, unique_id: str | None = None) -> Iterator[Any]:
         return iter(
             self._client.beta.directories.files.list(

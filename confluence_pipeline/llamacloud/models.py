@@ -44,6 +44,22 @@ class Sink(Protocol):
         """Deletes documents (by stored id where known); already gone is not an error."""
         ...
 
+    def upload_file(
+        self,
+        target_id: str,
+        document_id: str,
+        file: tuple[str, bytes, str],
+        metadata: Mapping[str, Any],
+    ) -> str:
+        """Stores a file (``(name, content, media type)``) for LlamaCloud to parse, tagged
+        ``document_id``; returns its stored id. A new version is a new file: the caller
+        deletes the one it replaces."""
+        ...
+
+    def delete_file(self, target_id: str, stored_id: str) -> None:
+        """Deletes a file stored by :meth:`upload_file`; already gone is not an error."""
+        ...
+
     def remove_leftovers(self, target_id: str, document_id: str, keep: str | None) -> int:
         """Deletes every stored copy of the document except ``keep``; how many went."""
         ...

@@ -197,6 +197,60 @@ class LlamaCloudSink(SdkSink):
                 operation = f"delete of document {doc_id} from pipeline {pipeline_id}"
                 raise self._error(exc, operation, [doc_id]) from None
 
+    def upload_file(
+        self,
+        pipeline_id: str,
+        document_id: str,
+        file: tuple[str, bytes, str],
+        metadata: Mapping[str, Any],
+    ) -> str:
+        """Uploads ``file`` to the project (``external_file_id`` = ``document_id``) and adds it
+        to the pipeline with ``metadata``; the file's id (the project file is deleted again
+        when the pipeline refuses it)."""
+        try:
+            file_id = self._client.files.create(
+                file=file,
+                purpose="user_data",
+                external_file_id=document_id,
+                project_id=self._project_id,
+            ).id
+        except _ERRORS as exc:
+            raise self._error(exc, f"upload of file {document_id}", [document_id]) from None
+        try:
+            with _deprecated_v1_api():
+                self._client.pipelines.files.create(
+                    pipeline_id,
+                    body=[{"file_id": file_id, "custom_metadata": dict(metadata)}],
+                    project_id=self._project_id,
+                )
+        except _ERRORS as exc:
+            self._forget_file(file_id)
+            operation = f"adding file {document_id} to pipeline {pipeline_id}"
+            raise self._error(exc, operation, [document_id]) from None
+        return file_id
+
+    def delete_file(self, pipeline_id: str, stored_id: str) -> None:
+        """Removes the file from the pipeline, then from the project."""
+        try:
+            with _deprecated_v1_api():
+                self._client.pipelines.files.with_raw_response.delete(
+                    stored_id, pipeline_id=pipeline_id, project_id=self._project_id
+                )
+        except llama_cloud.NotFoundError:
+            pass
+        except _ERRORS as exc:
+            operation = f"delete of file {stored_id} from pipeline {pipeline_id}"
+            raise self._error(exc, operation, [stored_id]) from None
+        self._forget_file(stored_id)
+
+    def _forget_file(self, file_id: str) -> None:
+        try:
+            self._client.files.with_raw_response.delete(file_id, project_id=self._project_id)
+        except llama_cloud.NotFoundError:
+            return
+        except _ERRORS as exc:
+            raise self._error(exc, f"delete of file {file_id}", [file_id]) from None
+
     def list_document_ids(self, pipeline_id: str) -> set[str]:
         """The ids of every document in the pipeline (all pages of the paginated list)."""
         try:

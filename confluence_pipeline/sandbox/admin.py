@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import httpx
@@ -49,6 +50,23 @@ class ConfluenceAdmin:
         body = {"read": {"users": users or [], "groups": groups or []}}
         self._http.put(f"/_sandbox/pages/{page_id}/restrictions", json=body).raise_for_status()
 
+    def attach(self, page_id: str, filename: str, media_type: str, content: bytes) -> str:
+        """Attaches a file (the same name again: a new version); the attachment's id."""
+        body = {
+            "filename": filename,
+            "media_type": media_type,
+            "content_base64": base64.b64encode(content).decode(),
+        }
+        response = self._http.post(f"/_sandbox/pages/{page_id}/attachments", json=body)
+        return str(response.raise_for_status().json()["id"])
+
+    def delete_attachment(self, attachment_id: str) -> None:
+        self._http.delete(f"/_sandbox/attachments/{attachment_id}").raise_for_status()
+
+    def media_requests(self) -> list[dict[str, str]]:
+        """The headers of every request the media host received."""
+        return list(self._http.get("/_sandbox/media/requests").raise_for_status().json())
+
     def trash_page(self, page_id: str) -> None:
         self._http.delete(f"/_sandbox/pages/{page_id}").raise_for_status()
 
@@ -74,6 +92,14 @@ class LlamaCloudAdmin:
     def documents(self, pipeline_id: str) -> dict[str, dict[str, Any]]:
         rows = self._http.get(f"/_sandbox/pipelines/{pipeline_id}/documents").raise_for_status()
         return {doc["id"]: doc for doc in rows.json()}
+
+    def pipeline_files(self, pipeline_id: str) -> list[dict[str, Any]]:
+        """The pipeline's files (``id``, ``text``, ``metadata``, ``stored``)."""
+        rows = self._http.get(f"/_sandbox/pipelines/{pipeline_id}/files").raise_for_status()
+        return list(rows.json())
+
+    def project_files(self) -> list[dict[str, Any]]:
+        return list(self._http.get("/_sandbox/files").raise_for_status().json())
 
     def set_ingestion(self, **settings: Any) -> dict[str, Any]:
         """``delay_ms`` (both targets) and ``v2_enabled`` (the plan switch)."""

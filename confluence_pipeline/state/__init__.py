@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from confluence_pipeline.state.attachments import AttachmentLedger, StoredAttachment
 from confluence_pipeline.state.crypto import SecretKeyMismatch, TokenCipher
 from confluence_pipeline.state.db import (
     DatabaseURLError,
@@ -41,6 +42,7 @@ class StateStore:
     people: People
     cipher: TokenCipher
     rate_limits: RateLimits
+    attachments: AttachmentLedger
 
     @classmethod
     def open(cls, url: str, secret_key: str) -> StateStore:
@@ -56,6 +58,7 @@ class StateStore:
             People(sessions),
             cipher,
             RateLimits(engine),
+            AttachmentLedger(sessions),
         )
 
     def close(self) -> None:
@@ -71,6 +74,7 @@ class StateStore:
 __all__ = [
     "AcceptedPage",
     "Action",
+    "AttachmentLedger",
     "Connection",
     "ConvertedPage",
     "DatabaseURLError",
@@ -90,6 +94,7 @@ __all__ = [
     "StagedWork",
     "StateGate",
     "StateStore",
+    "StoredAttachment",
     "SyncRun",
     "Target",
     "TokenVault",

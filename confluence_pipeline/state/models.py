@@ -89,6 +89,9 @@ class Index(Base):
     """Only these pages and their descendants (page ids)."""
     cql: Mapped[str | None] = mapped_column(Text)
     """An extra CQL clause pages must match."""
+    attachments: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Upload the supported attachments of in-scope pages as files."""
+    attachment_max_mb: Mapped[int] = mapped_column(Integer, default=20)
 
     @property
     def owners(self) -> list[str]:
@@ -170,6 +173,39 @@ class StagedPage(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+class SyncedAttachment(Base):
+    """An attachment whose file LlamaCloud accepted, at ``version`` (``stored_id``: the v2
+    directory file id, or the v1 file id)."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (UniqueConstraint("index_id", "attachment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    index_id: Mapped[int] = mapped_column(ForeignKey("indexes.id", ondelete="CASCADE"), index=True)
+    space_key: Mapped[str] = mapped_column(String(255), index=True)
+    page_id: Mapped[str] = mapped_column(String(40))
+    attachment_id: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer)
+    file_name: Mapped[str] = mapped_column(Text)
+    document_id: Mapped[str] = mapped_column(String(200))
+    stored_id: Mapped[str] = mapped_column(String(100))
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AttachmentCheck(Base):
+    """A page accepted by LlamaCloud whose attachments are still to be looked at (kept until
+    they were, so a run that stops in between leaves the work to the next)."""
+
+    __tablename__ = "attachment_checks"
+    __table_args__ = (UniqueConstraint("index_id", "page_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    index_id: Mapped[int] = mapped_column(ForeignKey("indexes.id", ondelete="CASCADE"), index=True)
+    space_key: Mapped[str] = mapped_column(String(255), index=True)
+    page_id: Mapped[str] = mapped_column(String(40))
+    page_metadata: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 class SyncRun(Base):
     """One sync of one (index, space): counts, outcome and the Dagster run that did it."""
 
@@ -193,6 +229,9 @@ class SyncRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     searchable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     commit_owed: Mapped[bool] = mapped_column(Boolean, default=False)  # v2 sync not yet asked
+    attachments_uploaded: Mapped[int | None] = mapped_column(Integer)  # None: attachments off
+    attachments_deleted: Mapped[int | None] = mapped_column(Integer)
+    attachments_skipped: Mapped[int | None] = mapped_column(Integer)
 
 
 class Person(Base):

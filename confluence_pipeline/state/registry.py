@@ -192,6 +192,8 @@ class Registry:
         cql: str | None = None,
         owners: Sequence[str] | None = None,
         target: str = Target.PIPELINE,
+        attachments: bool = False,
+        attachment_max_mb: int = 20,
     ) -> Index:
         check_name("index", name)
         _check_interval(interval_minutes)
@@ -211,6 +213,8 @@ class Registry:
             enabled=enabled,
             max_delete_fraction=_check_fraction(max_delete_fraction),
             target=check_target(target),
+            attachments=check_flag("attachments", attachments),
+            attachment_max_mb=check_max_mb(attachment_max_mb),
         )
         try:
             with self._sessions.begin() as session:
@@ -223,7 +227,8 @@ class Registry:
         """Applies the given field changes (``spaces``, ``interval_minutes``, ``enabled``,
         ``connection`` (a name), ``max_delete_fraction``, ``target``, ``pipeline_id``,
         ``v2_index_id``, ``migrating_to``, ``migration_heartbeat``, ``include_restricted``,
-        ``labels``, ``exclude_labels``, ``under``, ``cql``, ``owners``)."""
+        ``labels``, ``exclude_labels``, ``under``, ``cql``, ``owners``, ``attachments``,
+        ``attachment_max_mb``)."""
         with self._sessions.begin() as session:
             row = session.scalar(select(Index).where(Index.name == name))
             if row is None:
@@ -249,6 +254,10 @@ class Registry:
                 row.cql = check_cql(changes.pop("cql"))
             if "owners" in changes:
                 row.owner = join_owners(changes.pop("owners"))
+            if "attachments" in changes:
+                row.attachments = check_flag("attachments", changes.pop("attachments"))
+            if "attachment_max_mb" in changes:
+                row.attachment_max_mb = check_max_mb(changes.pop("attachment_max_mb"))
             for field in (
                 "enabled",
                 "pipeline_id",
@@ -338,6 +347,25 @@ def join_owners(owners: Sequence[str] | None) -> str | None:
     if bad:
         raise RegistryError(f"invalid owner email(s): {', '.join(bad)}")
     return ",".join(cleaned) or None
+
+
+def check_flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise RegistryError(f"{name} must be true or false, not {value!r}")
+    return value
+
+
+MAX_ATTACHMENT_MB = 2048
+
+
+def check_max_mb(value: Any) -> int:
+    """The attachment size cap: a whole number of megabytes from 1 to 2048."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ATTACHMENT_MB:
+        raise RegistryError(
+            f"attachment_max_mb must be a whole number of megabytes from 1 to "
+            f"{MAX_ATTACHMENT_MB}, not {value!r}"
+        )
+    return value
 
 
 def _unknown_index(name: str) -> RegistryError:

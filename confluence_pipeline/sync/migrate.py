@@ -4,10 +4,11 @@ The new target is filled completely from the state database (the pages recorded 
 at their recorded versions) and the old target's texts where it can give them back (a v1
 pipeline does); bodies are fetched from Confluence again only for pages it cannot. The copy
 is checked (exactly one document per page on the new target) before the index switches, and
-only then is the old target deleted (kept with ``keep_old``). While it runs the index carries
-``migrating_to`` and a heartbeat, so the sensor and ``sync`` wait; a killed migration resumes
-when run again (what the new target already holds at the recorded version is not sent twice),
-and a failed one leaves the index on its old target.
+only then is the old target deleted (kept with ``keep_old``). Attachment files are not
+moved: they go (or stay) with the old target, and the next ``sync --full`` uploads them anew.
+While it runs the index carries ``migrating_to`` and a heartbeat, so the sensor and ``sync``
+wait; a killed migration resumes when run again (what the new target already holds at the
+recorded version is not sent twice), and a failed one leaves the index on its old target.
 """
 
 from __future__ import annotations
@@ -78,7 +79,12 @@ def migrate_index(
         raise
     old_id = index.target_id()
     store.registry.update_index(index.name, target=to, migrating_to=None, migration_heartbeat=None)
+    attachment_files = store.attachments.forget_index(index.id)
+    if attachment_files:
+        log(f"{index.name}: attachments are not moved; `sync {index.name} --full` uploads them")
     if old_id is not None and not keep_old:
+        for stored_id in attachment_files:
+            source.delete_file(old_id, stored_id)
         source.delete_target(old_id)
         store.registry.update_index(index.name, **{_ID_FIELD[Target(source.target)]: None})
         result.old_deleted = True

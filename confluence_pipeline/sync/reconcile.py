@@ -48,8 +48,9 @@ def reconcile_index(
     store: StateStore, client: ConfluenceClient, sink: Sink, index: Index
 ) -> dict[str, Reconciliation]:
     """Each space of the index against the index's documents, listed once: ``ceil(pages /
-    250)`` requests per space plus the whole document list. A document belongs to a space by
-    its ``space_key`` metadata or by being the document of one of its pages."""
+        250)`` requests per space plus the whole document list. A document belongs to a space by
+        its ``space_key`` metadata or by being the document of one of its pages; attachment files
+    (metadata ``attachment_id``) are not pages and are left out."""
     target_id = index.target_id()
     if target_id is None or index.connection_id is None:
         raise SyncError(f"index {index.name!r} was never synced: nothing to reconcile")
@@ -71,7 +72,8 @@ def _reconcile(
     ours = {
         doc_id: meta
         for doc_id, meta in documents.items()
-        if doc_id in expected or meta.get("space_key") == space_key
+        if doc_id in expected
+        or (meta.get("space_key") == space_key and "attachment_id" not in meta)
     }
     return Reconciliation(
         pages=len(pages),

@@ -53,6 +53,29 @@ class ConvertResult:
 
 
 @dataclass
+class AttachmentResult:
+    """What the attachment part of a sync did (``pages_listed``: attachment listings asked)."""
+
+    pages_listed: int = 0
+    uploaded: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    failed: int = 0
+    deletions_refused: int = 0
+    skipped_images: int = 0
+    skipped_video: int = 0
+    skipped_unknown: int = 0
+    skipped_oversized: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> int:
+        return (
+            self.skipped_images + self.skipped_video + self.skipped_unknown + self.skipped_oversized
+        )
+
+
+@dataclass
 class UploadResult:
     pipeline_id: str = ""
     uploaded: int = 0
@@ -65,6 +88,8 @@ class UploadResult:
     searchable_at: datetime | None = None
     errors: list[str] = field(default_factory=list)
     preview: list[PageRow] = field(default_factory=list)
+    attachments: AttachmentResult | None = None
+    """None when the index does not upload attachments."""
 
 
 @dataclass

@@ -78,6 +78,7 @@ def sync_space(
             space_key,
             run_id=run_id,
             allow_mass_delete=allow_mass_delete or full,
+            confluence=client,
             log=log,
         )
     return SpaceSyncResult(space, plan, conversion, upload)

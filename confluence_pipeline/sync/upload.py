@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 
+from confluence_pipeline.confluence import ConfluenceClient
 from confluence_pipeline.llamacloud import LlamaCloudError, document_id
 from confluence_pipeline.llamacloud.models import Sink
 from confluence_pipeline.runtime.isolation import Breaker
@@ -31,6 +32,7 @@ from confluence_pipeline.state import (
 )
 from confluence_pipeline.state.models import StagedPage, utcnow
 from confluence_pipeline.sync import upload_batches
+from confluence_pipeline.sync.attachments import sync_attachments
 from confluence_pipeline.sync.results import PREVIEW_ROWS, Log, PageRow, UploadResult
 from confluence_pipeline.sync.spaces import connection_id, site_id
 
@@ -46,9 +48,13 @@ def upload_documents(
     run_id: int,
     allow_mass_delete: bool = False,
     searchable_wait: float = 0.0,
+    confluence: ConfluenceClient | None = None,
     log: Log = lambda _msg: None,
 ) -> UploadResult:
-    """Sends the space's staged work to LlamaCloud and closes sync run ``run_id``. A document
+    """Sends the space's staged work to LlamaCloud and closes sync run ``run_id``; for an
+    index with ``attachments`` on, also the attachments of the pages accepted (in this run, or
+    in one that stopped before it got to them; downloaded with ``confluence``, see
+    :mod:`.attachments`), before the target is asked to ingest. A document
     LlamaCloud keeps refusing is recorded failed (the next run retries it); when LlamaCloud
     keeps failing altogether the run stops with :class:`CircuitOpen` and the next run picks up
     where it stopped. Waits up to ``searchable_wait`` seconds for the target to have ingested
@@ -60,6 +66,19 @@ def upload_documents(
     upload.tidy()
     upload.upsert()
     upload.delete_gone(allow_mass_delete=allow_mass_delete)
+    if index.attachments and confluence is not None:
+        result.attachments = sync_attachments(
+            store,
+            confluence,
+            sink,
+            index,
+            space_key,
+            target_id=pipeline_id,
+            site_id=upload.scope,
+            allow_mass_delete=allow_mass_delete,
+            before_write=upload.before_write,
+            log=log,
+        )
     upload.commit(searchable_wait)
     store.ledger.update_run(
         run_id,
@@ -68,6 +87,13 @@ def upload_documents(
         documents_uploaded=result.uploaded,
         searchable_at=result.searchable_at,
     )
+    if result.attachments is not None:
+        store.ledger.update_run(
+            run_id,
+            attachments_uploaded=result.attachments.uploaded,
+            attachments_deleted=result.attachments.deleted,
+            attachments_skipped=result.attachments.skipped,
+        )
     problems = _problems(result, index)
     status = RunStatus.PARTIAL if problems else RunStatus.SUCCESS
     store.ledger.finish_run(run_id, status=status, error=problems)
@@ -138,7 +164,7 @@ class _Upload:
         if not unfinished:
             return
         if self.sink.target == Target.INDEX:
-            self._before_write()
+            self.before_write()
         removed = 0
         for page in unfinished:
             keep = page.file_id if page.synced else None
@@ -154,6 +180,10 @@ class _Upload:
             self.sink, result.pipeline_id, self.scope, announced, self.breaker
         )
         for sent, outcome in batches:
+            if self.index.attachments:  # noted before the pages are recorded: never lost
+                ids = {page.page_id for page in outcome.accepted}
+                metadata = {r.page_id: r.page_metadata for r in sent if r.page_id in ids}
+                self.store.attachments.queue(self.index.id, self.space_key, metadata)
             self._record_replaced(outcome.accepted)
             self._record_failures(outcome.failures)
             result.uploaded += len(outcome.accepted)
@@ -184,7 +214,7 @@ class _Upload:
                 f"(limit {limit:.0%}); rerun with --full to allow"
             )
             return
-        self._before_write()
+        self.before_write()
         stored = ledger.file_ids(self.index.id, [page_id for page_id, _ in gone])
         for outcome in upload_batches.delete_documents(
             self.sink, result.pipeline_id, self.scope, gone, self.breaker, stored
@@ -215,7 +245,7 @@ class _Upload:
         if searchable:
             result.searchable_at, result.pending_ingestion = utcnow(), 0
 
-    def _before_write(self) -> None:
+    def before_write(self) -> None:
         """Marks the run as owing an ingestion request before its first write, so a crash
         after writing still gets its ``indexes.sync`` from the next run."""
         if not self.wrote:
@@ -258,7 +288,7 @@ class _Upload:
     def _announced(self, batches: Iterator[list[StagedPage]]) -> Iterator[list[StagedPage]]:
         """The batches, each recorded as pending before it goes out (see ``record_pending``)."""
         for batch in batches:
-            self._before_write()
+            self.before_write()
             pages = [(r.page_id, r.space_key, self._document_id(r)) for r in batch]
             self.store.ledger.record_pending(self.index.id, pages)
             yield batch
@@ -273,6 +303,11 @@ def _problems(result: UploadResult, index: Index) -> str | None:
     parts = []
     if result.failed:
         parts.append(f"{result.failed} page(s) failed: {result.errors[0]}")
+    attachments = result.attachments
+    if attachments is not None and attachments.failed:
+        parts.append(f"{attachments.failed} attachment(s) failed: {attachments.errors[0]}")
+    if attachments is not None and attachments.deletions_refused:
+        parts.append(f"refused to delete {attachments.deletions_refused} attachment files")
     if result.deletions_refused:
         parts.append(
             f"refused to delete {result.deletions_refused} documents "

@@ -6,6 +6,7 @@ Credentials: ``demo@example.com`` / ``sandbox-token`` (HTTP Basic); OAuth 3LO cl
 
 from .app import create_app
 from .auth import API_TOKEN, API_TOKEN_EMAIL
+from .media import create_media_app
 from .oauth_grants import CLIENT_ID, CLIENT_SECRET
 from .state import SandboxState
 
@@ -16,4 +17,5 @@ __all__ = [
     "CLIENT_SECRET",
     "SandboxState",
     "create_app",
+    "create_media_app",
 ]

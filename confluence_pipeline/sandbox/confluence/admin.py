@@ -3,7 +3,10 @@
 ``GET /_sandbox/spaces``, ``POST /_sandbox/pages``, ``GET|PUT|DELETE /_sandbox/pages/{id}``,
 ``POST /_sandbox/pages/{id}/move|purge|restore``, ``PUT /_sandbox/pages/{id}/labels``
 (``{"labels": [..]}``), ``PUT /_sandbox/pages/{id}/restrictions``
-(``{"read": {"users": [account ids], "groups": [names]}}``), ``GET /_sandbox/stats``,
+(``{"read": {"users": [account ids], "groups": [names]}}``),
+``POST /_sandbox/pages/{id}/attachments`` (``{"filename", "media_type", "content_base64"}``;
+the same file name again is a new version), ``DELETE /_sandbox/attachments/{id}``,
+``GET /_sandbox/media/requests`` (headers the media host received), ``GET /_sandbox/stats``,
 ``POST /_sandbox/stats/reset``, ``GET|POST /_sandbox/faults``, ``GET|POST
 /_sandbox/rate-limit`` (the points budget: ``{"points_per_hour", "window_seconds",
 "retry_after", "retry_after_header", "advance_seconds", "reset", "spend"}``, see
@@ -12,6 +15,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -21,7 +26,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .attachments import attachment_id
 from .model import PageRecord, SiteError
+from .paging import ApiError
 from .render import iso
 from .state import SandboxState
 
@@ -154,6 +161,37 @@ async def set_restrictions(request: Request, state: SandboxState) -> Any:
     return {"id": str(page.id), "read": {"users": page.read_users, "groups": page.read_groups}}
 
 
+async def add_attachment(request: Request, state: SandboxState) -> Any:
+    data = await _body(request)
+    try:
+        encoded = _text(data, "content_base64", required=True) or ""
+        content = base64.b64decode(encoded, validate=True)
+    except binascii.Error:
+        raise SiteError(400, "'content_base64' is not base64") from None
+    record = state.attachments.put(
+        state.site,
+        _page_id(request),
+        title=_text(data, "filename", required=True) or "",
+        media_type=_text(data, "media_type", required=True) or "",
+        content=content,
+        now_ms=_now_ms(),
+    )
+    return {"id": f"att{record.id}", "version": record.version}
+
+
+async def delete_attachment(request: Request, state: SandboxState) -> Any:
+    try:
+        number = attachment_id(request.path_params["id"])
+    except ApiError as exc:
+        raise SiteError(400, exc.detail or "bad attachment id") from None
+    state.attachments.delete(number)
+    return {"id": request.path_params["id"], "deleted": True}
+
+
+async def media_requests(request: Request, state: SandboxState) -> Any:
+    return state.media_requests
+
+
 async def trash_page(request: Request, state: SandboxState) -> Any:
     return _brief(state.site.trash_page(_page_id(request)))
 
@@ -248,6 +286,9 @@ def admin_routes(state: SandboxState) -> list[Route]:
         ("PUT", "/_sandbox/pages/{id}/labels", set_labels),
         ("PUT", "/_sandbox/pages/{id}/restrictions", set_restrictions),
         ("POST", "/_sandbox/pages/{id}/move", move_page),
+        ("POST", "/_sandbox/pages/{id}/attachments", add_attachment),
+        ("DELETE", "/_sandbox/attachments/{id}", delete_attachment),
+        ("GET", "/_sandbox/media/requests", media_requests),
         ("POST", "/_sandbox/pages/{id}/purge", purge_page),
         ("GET", "/_sandbox/stats", stats),
         ("POST", "/_sandbox/stats/reset", reset_stats),

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..mangle import BODY_KINDS, damaged
-from . import people, search, v1, v2
+from . import attachments, people, search, v1, v2
 from .admin import admin_routes
 from .auth import Authenticator
 from .budget import PointsBudget
@@ -74,7 +74,7 @@ def create_app(
         budget=PointsBudget(points_per_hour),
     )
     routes: list[BaseRoute] = []
-    for sub, handler in _PUBLIC:
+    for sub, handler in (*attachments.handlers(state.attachments), *_PUBLIC):
         endpoint = _public(state, f"GET /wiki{sub}", handler, v1=sub.startswith("/rest/"))
         routes.append(Route(f"/wiki{sub}", endpoint, methods=["GET"]))
         routes.append(Route(f"{GATEWAY_PREFIX}/wiki{sub}", endpoint, methods=["GET"]))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from .attachments import Attachments
 from .auth import Authenticator
 from .budget import PointsBudget
 from .faults import Faults, Stats
@@ -19,3 +20,6 @@ class SandboxState:
     stats: Stats
     auth: Authenticator
     budget: PointsBudget
+    attachments: Attachments = field(default_factory=Attachments)
+    media_requests: list[dict[str, str]] = field(default_factory=list)
+    """The headers of every request the media host received."""

@@ -17,6 +17,7 @@ from . import (
     routes_admin,
     routes_directories,
     routes_documents,
+    routes_files,
     routes_indexes,
     routes_pipelines,
     routes_retrieve,
@@ -33,6 +34,7 @@ _PUBLIC = Router(
     [
         *routes_pipelines.ROUTES,
         *routes_documents.ROUTES,
+        *routes_files.ROUTES,
         *routes_retrieve.ROUTES,
         *routes_directories.ROUTES,
         *routes_indexes.ROUTES,

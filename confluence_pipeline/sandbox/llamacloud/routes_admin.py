@@ -56,6 +56,27 @@ async def documents(state: SandboxState, request: Request, params: Params) -> Re
     )
 
 
+async def pipeline_files(state: SandboxState, request: Request, params: Params) -> Response:
+    """The pipeline's files: id, extracted text and custom metadata; and the project files
+    still stored (``stored``: whether the project file behind it still exists)."""
+    pipeline = pipeline_of(state, params)
+    return json_response(
+        [
+            {
+                "id": file.id,
+                "text": file.text,
+                "metadata": file.metadata,
+                "stored": file.id in state.project_files,
+            }
+            for file in pipeline.files.values()
+        ]
+    )
+
+
+async def project_files(state: SandboxState, request: Request, params: Params) -> Response:
+    return json_response([{"id": f.id, "name": f.name} for f in state.project_files.values()])
+
+
 async def ingestion(state: SandboxState, request: Request, params: Params) -> Response:
     """Body ``{"delay_ms"?, "v2_enabled"?}``: the ingestion delay (both targets) and whether
     the plan offers Index v2 (off: ``/api/v1/indexes`` and v2 retrieval answer 403)."""
@@ -113,6 +134,8 @@ ROUTES = [
     Route("POST", "/_sandbox/faults", faults),
     Route("GET", "/_sandbox/pipelines", pipelines),
     Route("GET", "/_sandbox/pipelines/{pipeline_id}/documents", documents),
+    Route("GET", "/_sandbox/pipelines/{pipeline_id}/files", pipeline_files),
+    Route("GET", "/_sandbox/files", project_files),
     Route("GET", "/_sandbox/ingestion", get_ingestion),
     Route("POST", "/_sandbox/ingestion", ingestion),
     Route("GET", "/_sandbox/directories", directories),

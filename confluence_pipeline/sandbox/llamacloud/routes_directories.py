@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .extract import SUFFIXES, extract_text, supported
 from .multipart import parse_form
 from .router import Params, Route
 from .routes_pipelines import request_project
@@ -22,8 +23,6 @@ from .web import (
     not_found,
     read_json,
 )
-
-_TEXT_SUFFIXES = (".md", ".markdown", ".txt")
 
 
 def directory_of(state: SandboxState, params: Params) -> StoredDirectory:
@@ -116,7 +115,7 @@ def _metadata(raw: str | None) -> dict[str, Any]:
 
 async def upload_file(state: SandboxState, request: Request, params: Params) -> Response:
     """Multipart ``upload_file`` + optional ``display_name``, ``external_file_id``,
-    ``metadata`` (JSON string), ``unique_id``; a ``.md``/``.txt`` file's text is its content.
+    ``metadata`` (JSON string), ``unique_id``; the file's text is what :mod:`.extract` gets.
     Each upload is a new directory file, even for a ``unique_id`` already present."""
     directory = directory_of(state, params)
     form = parse_form(request.headers.get("content-type", ""), await request.body())
@@ -124,8 +123,8 @@ async def upload_file(state: SandboxState, request: Request, params: Params) -> 
         raise _missing("upload_file")
     upload = form["upload_file"]
     filename = upload.filename or "upload"
-    if not filename.lower().endswith(_TEXT_SUFFIXES):
-        raise HTTPError(415, f"the sandbox parses only {', '.join(_TEXT_SUFFIXES)} files")
+    if not supported(filename):
+        raise HTTPError(415, f"the sandbox parses only {', '.join(SUFFIXES)} files")
     fields = {name: part.text() for name, part in form.items() if name != "upload_file"}
     file = new_file(
         directory,
@@ -135,7 +134,7 @@ async def upload_file(state: SandboxState, request: Request, params: Params) -> 
         unique_id=fields.get("unique_id") or fields.get("external_file_id") or filename,
         external_file_id=fields.get("external_file_id"),
         metadata=_metadata(fields.get("metadata")),
-        text=upload.text(),
+        text=extract_text(filename, upload.content),
     )
     directory.add(file)
     state.stats.files_uploaded += 1

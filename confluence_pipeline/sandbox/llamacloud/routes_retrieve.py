@@ -55,7 +55,7 @@ async def retrieve(state: SandboxState, request: Request, params: Params) -> Res
         top_k = min(top_k, body.rerank_top_n)
     found = ranked(
         terms(body.query),
-        [(doc.terms, doc) for doc in pipeline.documents.values()],
+        [(doc.terms, doc) for doc in (*pipeline.documents.values(), *pipeline.files.values())],
         keep=lambda doc: (
             state.ingested(doc.accepted_at) and matches(body.search_filters, doc.metadata)
         ),

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .faults import Faults
-from .store import Store
+from .store import ProjectFile, Store
 from .v2_store import V2Store
 
 
@@ -56,6 +56,7 @@ class SandboxState:
     faults: Faults
     stats: Stats = field(default_factory=Stats)
     v2: V2Store = field(default_factory=V2Store)
+    project_files: dict[str, ProjectFile] = field(default_factory=dict)
     ingest_delay_ms: int = 0
     """How long after acceptance a v1 document, or the files of a v2 index sync, become
     searchable; read when asked, so lowering it settles what is pending at once."""

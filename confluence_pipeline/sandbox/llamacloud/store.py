@@ -65,6 +65,30 @@ class StoredDocument:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class ProjectFile:
+    id: str
+    name: str
+    project_id: str
+    external_file_id: str | None
+    purpose: str
+    content: bytes
+    created_at: str
+
+    def to_json(self) -> dict[str, Any]:
+        """A ``FileCreateResponse``."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "project_id": self.project_id,
+            "external_file_id": self.external_file_id,
+            "file_type": self.name.rsplit(".", 1)[-1].lower(),
+            "purpose": self.purpose,
+            "last_modified_at": self.created_at,
+            "expires_at": None,
+        }
+
+
 @dataclass(slots=True)
 class StoredPipeline:
     id: str
@@ -78,6 +102,8 @@ class StoredPipeline:
     updated_at: str
     synced_at: str | None = None
     documents: dict[str, StoredDocument] = field(default_factory=dict)
+    files: dict[str, StoredDocument] = field(default_factory=dict)
+    """Pipeline files by file id, as documents of the text extracted from them."""
 
     def configure(self, body: dict[str, Any]) -> None:
         """Applies the fields present in a create/upsert/update body; null configs mean default."""
@@ -117,9 +143,10 @@ class StoredPipeline:
     def ingestion_status(self, ingested: Callable[[float], bool]) -> str:
         """``IN_PROGRESS`` while a document waits for ingestion, else ``SUCCESS`` (or
         ``NOT_STARTED`` for a pipeline never written nor synced)."""
-        if any(not ingested(doc.accepted_at) for doc in self.documents.values()):
+        stored = [*self.documents.values(), *self.files.values()]
+        if any(not ingested(doc.accepted_at) for doc in stored):
             return "IN_PROGRESS"
-        return "SUCCESS" if self.documents or self.synced_at else "NOT_STARTED"
+        return "SUCCESS" if stored or self.synced_at else "NOT_STARTED"
 
     def page(self, skip: int, limit: int) -> list[StoredDocument]:
         """Documents in first-upsert order; an update keeps a document's place."""
