@@ -104,7 +104,9 @@ class ConfluenceClient:
             headers={"Accept": "application/json"},
         )
         # where attachment downloads are redirected (a media host): never any credentials
-        self._media = httpx.Client(timeout=timeout or DEFAULT_TIMEOUT, follow_redirects=False)
+        self._media = httpx.Client(
+            timeout=timeout or DEFAULT_TIMEOUT, follow_redirects=False, verify=verifying_context()
+        )
 
     def __enter__(self) -> ConfluenceClient:
         return self
