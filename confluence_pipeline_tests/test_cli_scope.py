@@ -348,3 +348,22 @@ def test_connections_warns_when_scopes_cannot_read_restrictions(
         assert "cannot read page restrictions" in refused.stdout + refused.stderr
         assert LlamaCloudAdmin(cloud.url).stats()["documents_upserted"] == 0
     cli.assert_no_secrets()
+
+
+def test_connect_owner_is_repeatable_shown_and_checked(cli: Cli, world: World) -> None:
+    login = ["--site", world.wiki_url, "--email", "demo@example.com", "--api-token"]
+    connected = cli(
+        "connect", *login, "sandbox-token", "--name", "second",
+        "--owner", "ann@example.com", "--owner", "bob@example.com",
+    )  # fmt: skip
+    _ok(connected)
+    listed = {c["name"]: c for c in json.loads(cli("connections", "--json").stdout)}
+    assert listed["second"]["owners"] == ["ann@example.com", "bob@example.com"]
+    assert listed["second"]["reads_restrictions"] is True  # an API token acts as its user
+    text = cli("connections").stdout
+    assert "ann@example.com" in text and "warning:" not in text
+
+    refused = cli("connect", *login, "sandbox-token", "--name", "third", "--owner", "nobody")
+    _assert_one_line_error(refused, "invalid owner email(s): nobody")
+    names = [c["name"] for c in json.loads(cli("connections", "--json").stdout)]
+    assert names == ["sandbox", "second"]
