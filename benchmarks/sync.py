@@ -2,7 +2,9 @@
 
 Both sandboxes answer every public request after 50 ms. Phases, each contender in a child
 process of its own: full sync, no-op re-sync, and re-sync after 1 % of the pages were edited
-and 0.5 % trashed. Then a memory run: the pipeline's full sync at 5x the pages.
+and 0.5 % trashed. Then the floor of a full sync on the same sandboxes (each unavoidable step
+alone, :mod:`benchmarks.sync_floor`), and a memory run: the pipeline's full sync at 5x the
+pages.
 
     .venv/bin/python benchmarks/sync.py            # 10,000 pages in 5 spaces, then 50,000
     .venv/bin/python benchmarks/sync.py --quick    # 500 pages, then 2,500: a smoke run
