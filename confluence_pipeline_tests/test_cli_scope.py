@@ -188,6 +188,13 @@ def _yaml(tmp_path: Path, text: str) -> str:
     return str(path)
 
 
+def _apply(cli: Cli, tmp_path: Path, entries: str) -> Any:
+    """`index apply` of a file whose ``indexes:`` list holds ``entries``; must succeed."""
+    applied = cli("index", "apply", _yaml(tmp_path, f"indexes:\n{entries}"))
+    _ok(applied)
+    return applied
+
+
 def test_yaml_apply_sets_the_same_scope_as_the_flags(
     cli: Cli, world: World, tmp_path: Path
 ) -> None:
@@ -215,13 +222,10 @@ def test_yaml_apply_sets_the_same_scope_as_the_flags(
             "bob@example.com",
         )
     )
-    applied = cli(
-        "index",
-        "apply",
-        _yaml(
-            tmp_path,
-            f"""indexes:
-  - name: declared
+    applied = _apply(
+        cli,
+        tmp_path,
+        f"""  - name: declared
     spaces: [{space}]
     labels: [Runbook]
     exclude_labels: [draft]
@@ -230,27 +234,20 @@ def test_yaml_apply_sets_the_same_scope_as_the_flags(
     include_restricted: true
     owners: [ann@example.com, bob@example.com]
 """,
-        ),
     )
-    _ok(applied)
     assert "created index declared" in applied.stdout
     assert _scope(cli, "declared") == _scope(cli, "flags")
 
-    applied = cli(
-        "index",
-        "apply",
-        _yaml(
-            tmp_path,
-            f"""indexes:
-  - name: declared
+    applied = _apply(
+        cli,
+        tmp_path,
+        f"""  - name: declared
     spaces: [{space}]
     labels: []
     include_restricted: false
     owners: [cy@example.com]
 """,
-        ),
     )
-    _ok(applied)
     assert "updated index declared" in applied.stdout
     scope = _scope(cli, "declared")
     assert scope["labels"] == [] and scope["include_restricted"] is False
