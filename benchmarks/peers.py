@@ -9,6 +9,13 @@ and a re-sync after 1 % of the pages were edited and 0.5 % trashed. After each p
 is judged: documents versus pages that exist, wrong documents (trashed pages still indexed,
 edited pages with the old text) and the share that leaks storage markup.
 
+"seconds" is the time to *accepted*: until the contender's process exits (LlamaIndex's
+``from_documents`` waits for ingestion itself; this pipeline's ``sync`` returns once LlamaCloud
+accepted its documents). "to searchable s" is, for every contender with an index, the time
+until the LlamaCloud sandbox's ingestion status of its pipeline (``GET
+/api/v1/pipelines/{id}/status``, the same route polled for all) says nothing is pending, with
+the sandbox's ingestion delay on (``--ingest-delay-ms``, per document).
+
     make bench-peers ARGS="--json"
     .venv/bin/python benchmarks/peers.py [--spaces 3] [--pages-per-space 1000] [--latency-ms 50]
 
@@ -24,10 +31,13 @@ import os
 import shlex
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -39,7 +49,8 @@ PHASES = ("full sync", "no-op re-sync", "re-sync after edits")
 INDEX = "bench"
 LLAMAINDEX_PIPELINE = "peers-llamaindex"
 EDIT_SHARE, DELETE_SHARE = 0.01, 0.005
-EXTRA_COLUMNS = ["docs / pages", "wrong", "missing", "leaking %"]
+EXTRA_COLUMNS = ["to searchable s", "docs / pages", "wrong", "missing", "leaking %"]
+SEARCHABLE_TIMEOUT_S = 900
 
 
 @dataclass
@@ -48,6 +59,25 @@ class Contender:
     command: Callable[[str], list[str]]  # phase -> argv
     env: dict[str, str]
     documents: Callable[[], dict[str, str]]  # page id -> text of its index after a run
+    pipeline: str | None = None  # its LlamaCloud pipeline (None: it builds no index)
+
+
+def _seconds_to_searchable(box: Sandboxes, pipeline: str | None) -> float | None:
+    """Seconds until the pipeline's ingestion status says nothing is pending (polled every
+    50 ms); None for a contender without an index."""
+    found = [p["id"] for p in box.cloud.pipelines() if p["name"] == pipeline]
+    if not found:
+        return None
+    started = time.monotonic()
+    headers = {"Authorization": "Bearer sandbox-key"}
+    with httpx.Client(base_url=box.cloud_url, headers=headers, timeout=30) as http:
+        while True:
+            answer = http.get(f"/api/v1/pipelines/{found[0]}/status").raise_for_status()
+            if answer.json()["status"] in ("SUCCESS", "NOT_STARTED"):
+                return time.monotonic() - started
+            if time.monotonic() - started > SEARCHABLE_TIMEOUT_S:
+                raise RuntimeError(f"{pipeline} not searchable after {SEARCHABLE_TIMEOUT_S} s")
+            time.sleep(0.05)
 
 
 def _pipeline_documents(box: Sandboxes, name: str) -> dict[str, dict[str, Any]]:
@@ -82,7 +112,7 @@ def _this_pipeline(box: Sandboxes, keys: list[str], home: Path) -> Contender:
     }
     for variable in ("DAGSTER_HOME", "CONFLUENCE_PIPELINE_DATABASE_URL", "SECRET_KEY"):
         env[variable] = ""  # empty means unset: all state lives in the temporary home
-    return Contender("this pipeline", command, env, documents)
+    return Contender("this pipeline", command, env, documents, pipeline_name(INDEX))
 
 
 def _llamaindex(box: Sandboxes, keys: list[str], python: str) -> Contender:
@@ -98,7 +128,9 @@ def _llamaindex(box: Sandboxes, keys: list[str], python: str) -> Contender:
         return {doc_id: doc["text"] for doc_id, doc in docs.items()}
 
     env = {"LLAMA_CLOUD_API_KEY": "sandbox-key", "LLAMA_CLOUD_BASE_URL": box.cloud_url}
-    return Contender("LlamaIndex reader + LlamaCloudIndex", command, env, documents)
+    return Contender(
+        "LlamaIndex reader + LlamaCloudIndex", command, env, documents, LLAMAINDEX_PIPELINE
+    )
 
 
 def _langchain(box: Sandboxes, keys: list[str], python: str, out: Path) -> Contender:
@@ -133,6 +165,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             spaces=args.spaces, pages_per_space=args.pages_per_space, latency_ms=args.latency_ms
         ) as box,
     ):
+        box.cloud.set_ingestion(delay_ms=args.ingest_delay_ms)
         keys = [space["key"] for space in box.wiki.spaces()]
         truth = Truth.load(box.wiki_url, box.wiki, keys)
         peer_env = {"CONFLUENCE_USERNAME": AUTH[0], "CONFLUENCE_PASSWORD": AUTH[1]}
@@ -153,21 +186,25 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 result = measure(
                     contender.name, phase, contender.command(phase), box, env=env, quiet=True
                 )
+                waited = _seconds_to_searchable(box, contender.pipeline)
+                searchable = None if waited is None else result.seconds + waited
                 judged = check(contender.documents(), truth)
-                rows.append(_row(result.__dict__, judged))
+                rows.append(_row(result.__dict__, judged, searchable))
     return {
         "spaces": args.spaces,
         "pages_per_space": args.pages_per_space,
         "latency_ms": args.latency_ms,
+        "ingest_delay_ms": args.ingest_delay_ms,
         "rows": rows,
     }
 
 
-def _row(measured: dict[str, Any], judged: IndexCheck) -> dict[str, Any]:
+def _row(measured: dict[str, Any], judged: IndexCheck, searchable: float | None) -> dict[str, Any]:
     return {
         "contender": measured["contender"],
         "phase": measured["phase"],
         "seconds": round(measured["seconds"], 2),
+        "searchable_seconds": None if searchable is None else round(searchable, 2),
         "peak_rss_mb": round(measured["peak_rss_mb"], 1),
         **measured["counters"],
         **judged.as_dict(),
@@ -184,6 +221,7 @@ def _table_row(row: dict[str, Any]) -> list[object]:
         row["llamacloud_requests"],
         row["documents_upserted"],
         f"{row['peak_rss_mb']:.0f}",
+        "n/a" if row["searchable_seconds"] is None else f"{row['searchable_seconds']:.1f}",
         f"{row['documents']} / {row['pages']}",
         row["wrong"],
         row["missing"],
@@ -196,6 +234,7 @@ def main() -> None:
     parser.add_argument("--spaces", type=int, default=3)
     parser.add_argument("--pages-per-space", type=int, default=1000)
     parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument("--ingest-delay-ms", type=int, default=200, help="LlamaCloud ingestion")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     report = run(args)

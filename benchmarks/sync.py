@@ -2,7 +2,9 @@
 
 Both sandboxes answer every public request after 50 ms. Phases, each contender in a child
 process of its own: full sync, no-op re-sync, and re-sync after 1 % of the pages were edited
-and 0.5 % trashed. Then a memory run: the pipeline's full sync at 5x the pages.
+and 0.5 % trashed. Then the floor of a full sync on the same sandboxes (each unavoidable step
+alone, :mod:`benchmarks.sync_floor`), and a memory run: the pipeline's full sync at 5x the
+pages.
 
     .venv/bin/python benchmarks/sync.py            # 10,000 pages in 5 spaces, then 50,000
     .venv/bin/python benchmarks/sync.py --quick    # 500 pages, then 2,500: a smoke run
@@ -11,11 +13,12 @@ and 0.5 % trashed. Then a memory run: the pipeline's full sync at 5x the pages.
 
 The pipeline runs :func:`confluence_pipeline.sync.run.sync_spaces` (what each Dagster run does,
 spaces in parallel as a Dagster deployment runs partitions, without the orchestrator's own
-start-up). The baseline (:mod:`benchmarks.sync_baseline`) lists pages with bodies one request
-after the other, converts each with plain ``markdownify``, upserts one document per request
-through the SDK, and does all of it every run. "seconds" is the child's wall time, interpreter
-start included; "sync s" the sync alone; "tree MB" the peak RSS of the child plus its
-conversion workers together (the harness's "peak RSS MB" is the largest single process).
+start-up). The baselines (:mod:`benchmarks.sync_baseline`) list pages with bodies one request
+after the other, convert each with plain ``markdownify``, upsert through the SDK, and do all of
+it every run: ``baseline`` one document per request, ``batched`` 100 documents per request.
+"seconds" is the child's wall time, interpreter start included; "sync s" the sync alone; "tree
+MB" the peak RSS of the child plus its conversion workers together (the harness's "peak RSS
+MB" is the largest single process).
 """
 
 from __future__ import annotations
@@ -35,12 +38,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 EMAIL, TOKEN = "demo@example.com", "sandbox-token"
 API_KEY, PROJECT = "sandbox-key", "sandbox-project"
 SECRET = "benchmark-secret-key"
-INDEX, BASELINE_PIPELINE = "bench", "baseline-bench"
+INDEX = "bench"
+BATCH = 100
+"""Documents per upsert of the batched baseline."""
+BASELINES = {"baseline": 1, "batched": BATCH}
+"""The naive baselines by contender name: documents per upsert."""
 PHASES = ("full sync", "no-op re-sync", "1% edited, 0.5% trashed")
 
 
 def _contender(argv: list[str]) -> None:
-    """Child process: ``pipeline STATE_URL WIKI CLOUD`` or ``baseline WIKI CLOUD``."""
+    """Child process: ``pipeline STATE_URL WIKI CLOUD``, or ``baseline|batched WIKI CLOUD``."""
     from benchmarks.memory import TreeRss
 
     with TreeRss() as memory:
@@ -49,7 +56,8 @@ def _contender(argv: list[str]) -> None:
         else:
             from benchmarks.sync_baseline import run_baseline
 
-            seconds = run_baseline(*argv[1:], pipeline=BASELINE_PIPELINE)
+            batch = BASELINES[argv[0]]
+            seconds = run_baseline(*argv[1:], pipeline=f"{argv[0]}-bench", batch=batch)
     Path(os.environ["BENCH_REPORT"]).write_text(
         json.dumps({"sync_seconds": seconds, "tree_mb": memory.peak_mb})
     )
@@ -169,8 +177,11 @@ def _page_ids(wiki_url: str, spaces: list[str]) -> list[str]:
         return [p.id for key in spaces for p in client.iter_pages(found[key].id)]
 
 
-def compare(pages: int, spaces: int, latency_ms: int) -> list[Any]:
+def compare(pages: int, spaces: int, latency_ms: int) -> tuple[list[Any], dict[str, float]]:
+    """The rows of every contender and phase, and the floor of a full sync on the same
+    sandboxes (:mod:`benchmarks.sync_floor`)."""
     from benchmarks.harness import sandboxes
+    from benchmarks.sync_floor import measure_floor
 
     print(f"comparison: {pages} pages in {spaces} spaces, {latency_ms} ms latency", flush=True)
     with (
@@ -181,12 +192,13 @@ def compare(pages: int, spaces: int, latency_ms: int) -> list[Any]:
         for number, phase in enumerate(PHASES):
             if number == 2:
                 bench.edit_and_trash(0.01, 0.005)
-            for contender in ("pipeline", "baseline"):
+            for contender in ("pipeline", *BASELINES):
                 bench.run(contender, phase)
             expected = bench.pages()
             indexed = bench.documents(f"confluence-{INDEX}")
             assert indexed == expected, f"pipeline indexed {indexed} documents of {expected} pages"
-        return bench.rows
+        print("  floor: each step of a full sync alone", flush=True)
+        return bench.rows, measure_floor(boxes.wiki_url, boxes.cloud_url, bench.spaces)
 
 
 def compare_targets(pages: int, spaces: int, latency_ms: int, target: str, delay_ms: int) -> None:
@@ -247,7 +259,7 @@ def memory_run(pages: int, spaces: int, latency_ms: int) -> Any:
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] in ("pipeline", "baseline"):
+    if len(sys.argv) > 1 and sys.argv[1] in ("pipeline", *BASELINES):
         _contender(sys.argv[1:])
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -276,12 +288,13 @@ def main() -> None:
         compare_targets(args.pages, args.spaces, args.latency_ms, args.target, args.ingest_delay_ms)
         return
 
-    from benchmarks.report import print_report
+    from benchmarks.report import print_floor, print_report
 
-    rows = compare(args.pages, args.spaces, args.latency_ms)
+    rows, floor = compare(args.pages, args.spaces, args.latency_ms)
     big = memory_run(args.memory_pages, args.spaces, args.latency_ms) if args.memory_pages else None
     listing_bound = args.spaces * (math.ceil(args.pages / args.spaces / 250) + 2)
     print_report(rows, big, pages=args.pages, listing_bound=listing_bound, json_path=args.json)
+    print_floor(floor, rows)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from confluence_pipeline.confluence.oauth import OAuthApp
 from confluence_pipeline.errors import PipelineError
@@ -169,6 +170,20 @@ class Settings:
         """``$CONFLUENCE_PIPELINE_MCP_TOKEN``: the bearer token MCP clients must send over
         HTTP (required to serve beyond loopback)."""
         return self._get("CONFLUENCE_PIPELINE_MCP_TOKEN")
+
+    @property
+    def jira_url(self) -> str:
+        """``$CONFLUENCE_PIPELINE_JIRA_URL``: the base URL of the Jira site that pages' Jira
+        macros refer to (``https://acme.atlassian.net``), so issue keys become links to it;
+        ``""`` when unset (keys stay plain text)."""
+        value = (self._get("CONFLUENCE_PIPELINE_JIRA_URL") or "").strip()
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.hostname):
+            raise SettingsError(
+                "CONFLUENCE_PIPELINE_JIRA_URL must be the Jira site's base URL, such as "
+                f"https://acme.atlassian.net (got {value!r})"
+            )
+        return value.rstrip("/")
 
     def secret_values(self) -> list[str]:
         """The values of :data:`SECRET_ENV` that are set."""

@@ -14,7 +14,12 @@ from confluence_pipeline.cli.output import console, fail, print_json, print_tabl
 from confluence_pipeline.defs.partitions import register_partitions
 from confluence_pipeline.llamacloud import pipeline_name
 from confluence_pipeline.state import Index, StateStore, Target
-from confluence_pipeline.state.registry import check_flag, check_max_mb, check_target
+from confluence_pipeline.state.registry import (
+    RegistryError,
+    check_index_fields,
+    check_name,
+    check_target,
+)
 from confluence_pipeline.sync.connections import open_client, open_quick_client
 from confluence_pipeline.sync.migrate import migrate_index
 from confluence_pipeline.sync.scope import check_cql
@@ -427,15 +432,19 @@ def apply(file: Path, no_verify: bool) -> None:
                 f"{file}: index #{position} needs `name` and a list `spaces`"
                 + (f"; unknown keys: {', '.join(sorted(unknown))}" if unknown else "")
             )
-    for entry in entries:  # bad settings refused before anything is written
-        if "attachments" in entry:
-            check_flag("attachments", entry["attachments"])
-        if "attachment_max_mb" in entry:
-            check_max_mb(entry["attachment_max_mb"])
+    for position, entry in enumerate(entries, 1):
+        try:
+            check_name("index", str(entry["name"]))
+            check_index_fields(entry)
+        except RegistryError as exc:
+            raise fail(f"{file}: index #{position} ({entry['name']}): {exc}") from None
     for target in {str(e["target"]) for e in entries if "target" in e}:
         _check_target(target)
     with open_state() as store:
         existing = {i.name: i for i in store.registry.list_indexes()}
+        for entry in entries:  # every check before the first write
+            if "connection" in entry or entry["name"] not in existing:
+                store.registry.resolve_connection(entry.get("connection"))
         for entry in entries:
             if entry["name"] in existing and "target" in entry:
                 _target_change(existing[entry["name"]], str(entry["target"]))

@@ -95,6 +95,7 @@ class StorageConverter(HtmlElements):
         self._tables_rendered = 0
         self._quote_depth = 0
         self._people: Mapping[str, str] = {}
+        self._jira_url = ""
         self._bound: dict[str, Handler] = {}  # by tag name, cached
         self._ctx_cache: dict[tuple[Ctx, frozenset[str]], Ctx] = {}
 
@@ -103,10 +104,13 @@ class StorageConverter(HtmlElements):
     def convert(self, html: str) -> str:
         return self.convert_tree(parse_storage(html).root)
 
-    def convert_page(self, storage: str, people: Mapping[str, str] | None = None) -> Conversion:
+    def convert_page(
+        self, storage: str, people: Mapping[str, str] | None = None, jira_url: str = ""
+    ) -> Conversion:
         """The Markdown of :func:`storage_to_markdown`, and the path the page took; never
         raises."""
         self._people = people or {}
+        self._jira_url = jira_url
         if isinstance(storage, bytes):
             storage = storage.decode("utf-8", "replace")
         if not isinstance(storage, str) or not storage.strip():
@@ -128,6 +132,10 @@ class StorageConverter(HtmlElements):
 
     def person(self, account_id: str) -> str | None:
         return self._people.get(account_id)
+
+    @property
+    def jira_url(self) -> str:
+        return self._jira_url
 
     # -- walking ------------------------------------------------------------------------------
 
@@ -281,21 +289,27 @@ def _converter() -> StorageConverter:
     return converter
 
 
-def convert_storage(storage: str, people: Mapping[str, str] | None = None) -> Conversion:
+def convert_storage(
+    storage: str, people: Mapping[str, str] | None = None, jira_url: str = ""
+) -> Conversion:
     """:func:`storage_to_markdown`, and the path the page took (``Conversion.outcome``)."""
-    conversion = _converter().convert_page(storage, people)
+    conversion = _converter().convert_page(storage, people, jira_url)
     if conversion.error is not None:  # the next page starts on a fresh converter
         _local.converter = None
     return conversion
 
 
-def storage_to_markdown(storage: str, people: Mapping[str, str] | None = None) -> str:
+def storage_to_markdown(
+    storage: str, people: Mapping[str, str] | None = None, jira_url: str = ""
+) -> str:
     """Markdown for one page's storage-format body; never raises. ``people`` maps account ids
     to display names, so mentions read ``@Display Name``; others read ``@user(<id>)``.
+    ``jira_url``: the Jira site's base URL, so that Jira issue keys become links to it.
 
-    Macros keep their meaningful content (code, panels, expands, status text, excerpts) and
-    never leak their parameters; tables become GFM tables, or one list item per row when a
-    cell holds content a GFM cell cannot. Malformed markup is converted on a best-effort basis;
-    input no parser can read (or nesting too deep to walk) falls back to its plain text.
+    Macros keep their meaningful content (code, panels, expands, status text, excerpts, Jira
+    issue keys and queries) and never leak their hidden parameters; tables become GFM tables,
+    or one list item per row when a cell holds content a GFM cell cannot. Malformed markup is
+    converted on a best-effort basis; input no parser can read (or nesting too deep to walk)
+    falls back to its plain text.
     """
-    return convert_storage(storage, people).markdown
+    return convert_storage(storage, people, jira_url).markdown

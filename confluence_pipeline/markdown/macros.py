@@ -1,8 +1,9 @@
 """Confluence macros: ``ac:structured-macro`` (and the older ``ac:macro``).
 
 Every macro keeps the text a reader of the page sees and nothing else: parameters (language,
-colour, ids, JQL, widths...) never reach the Markdown. Unknown macros keep their rich-text body
-and their plain-text body (as a code block).
+colour, ids, widths...) never reach the Markdown, except the few that are what a reader sees (a
+panel's title, a Jira issue key, a Jira query). Unknown macros keep their rich-text body and
+their plain-text body (as a code block). ``docs/markdown.md`` lists what each macro becomes.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import re
 
 from lxml import etree
 
-from .links import attachment_link
+from . import jira
+from .links import attachment_link, mention, url_link
 from .protocol import Converter
 from .storage import attr, child, raw_text, tag_name
 from .text import Ctx, as_block, collapse_ws, inline_code, normalize_language, quote, words
@@ -30,13 +32,13 @@ _PANEL_LABELS = {
 # Macros whose output is generated from data the page does not hold: nothing to keep.
 _DROPPED = words(
     "toc toc-zone-marker children pagetree pagetreesearch recently-updated "
-    "recently-updated-dashboard jira jiraissues jirachart jira-chart anchor "
+    "recently-updated-dashboard anchor "
     "contentbylabel content-by-label listlabels popular-labels related-labels labels-list "
-    "blog-posts search livesearch attachments gallery profile profile-picture "
+    "blog-posts search livesearch attachments gallery profile-picture "
     "contributors contributors-summary page-index index spaces space-list spacelist "
     "create-from-template create-space-button detailssummary tasks-report-macro "
     "task-report change-history page-info recently-viewed favpages global-reports network "
-    "calendar team-calendar iframe widget gadget userlister loremipsum roadmap "
+    "calendar team-calendar gadget userlister loremipsum roadmap "
     "space-details navmap listlabels include-children"
 )
 _PLAIN_LANGUAGES = {
@@ -59,7 +61,7 @@ _PLAIN_LANGUAGES = {
 _FILE_MACROS = frozenset(
     {"view-file", "viewfile", "viewpdf", "viewdoc", "viewxls", "viewppt", "multimedia"}
 )
-_INLINE = frozenset({"status", "anchor", "jira", "mathinline", *_FILE_MACROS})
+_INLINE = frozenset({"status", "anchor", "mathinline", *_FILE_MACROS})
 _BLOCKISH = words(
     "p div table ul ol h1 h2 h3 h4 h5 h6 pre blockquote hr ac:structured-macro ac:macro "
     "ac:task-list ac:layout ac:adf-extension ac:image"
@@ -75,6 +77,8 @@ def is_block_macro(el: etree._Element) -> bool:
     name = macro_name(el)
     if name in _INLINE or name in _DROPPED:
         return False
+    if name in jira.MACROS:
+        return bool(jira.query(params(el)))
     if name in _PANEL_LABELS or (name in _HANDLERS and name not in ("excerpt", "markdown")):
         return True
     for kid in el:
@@ -235,6 +239,37 @@ def _file(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
     return ""
 
 
+def _jira(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
+    found = params(el)
+    key = jira.issue_key(found)
+    if key:
+        url = jira.browse_url(conv.jira_url, key)
+        return url_link(conv, url, conv.plain(key, ctx), ctx) if url else conv.plain(key, ctx)
+    query = jira.query(found)
+    if not query:
+        return ""
+    label = "Jira chart" if name in jira.CHARTS else "Jira query"
+    return as_block(f"{label}: {conv.plain(query, ctx)}", ctx)
+
+
+def _profile(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
+    for param in params(el).values():
+        for node in param.iter():
+            if tag_name(node.tag) == "ri:user":
+                return as_block(mention(conv, node, "", ctx), ctx)
+    return ""
+
+
+def _embed(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
+    """A widget or iframe: a link to what it embeds (an ``http(s)`` URL only)."""
+    for param in params(el).values():
+        for node in param.iter():
+            url = attr(node, "ri:value").strip() if tag_name(node.tag) == "ri:url" else ""
+            if url.lower().startswith(("https://", "http://")):
+                return as_block(url_link(conv, url, "", ctx), ctx)
+    return ""
+
+
 def _math_inline(conv: Converter, el: etree._Element, ctx: Ctx, name: str) -> str:
     body = param_text(params(el), "body")
     return f"${body}$" if body else ""
@@ -272,6 +307,10 @@ _HANDLERS = {
     "excerpt-include": _include,
     "include": _include,
     "mathinline": _math_inline,
+    "profile": _profile,
+    "widget": _embed,
+    "iframe": _embed,
+    **dict.fromkeys(jira.MACROS, _jira),
     "markdown": _markdown,
     **{name: _file for name in _FILE_MACROS},
     **{name: _plain_language for name in _PLAIN_LANGUAGES if name != "noformat"},

@@ -53,6 +53,11 @@ class Converter(Protocol):
         ...
 
     @property
+    def jira_url(self) -> str:
+        """The base URL of the Jira site that Jira macros link to, ``""`` when unknown."""
+        ...
+
+    @property
     def tables_rendered(self) -> int:
         """Tables counted so far on this page."""
         ...

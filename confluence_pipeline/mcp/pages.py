@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 from confluence_pipeline.confluence import ConfluenceClient
 from confluence_pipeline.confluence.models import Page, Space
 from confluence_pipeline.errors import PipelineError
+from confluence_pipeline.settings import Settings
 from confluence_pipeline.state import StateStore
 from confluence_pipeline.sync import people
 from confluence_pipeline.sync.connections import open_quick_client
@@ -140,7 +141,8 @@ class ConfluencePageFetcher:
         ids = people.account_ids(staged)
         people.resolve_names(self._store, client, ids)
         metadata, page_names = people.named(staged, people.known_names(self._store, ids))
-        done = convert(ConversionJob(0, page.storage, metadata, page_names))
+        jira_url = Settings.from_env().jira_url
+        done = convert(ConversionJob(0, page.storage, metadata, page_names, jira_url))
         if done.markdown is None:
             raise ConversionError(f"page {summary.id}: {done.error}")
         return done.markdown

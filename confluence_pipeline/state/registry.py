@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -199,7 +200,7 @@ class Registry:
         _check_interval(interval_minutes)
         connection_id = self.resolve_connection(connection)
         row = Index(
-            include_restricted=bool(include_restricted),
+            include_restricted=check_flag("include_restricted", include_restricted),
             labels=check_labels(labels),
             exclude_labels=check_labels(exclude_labels),
             under=check_page_ids(under),
@@ -210,7 +211,7 @@ class Registry:
             pipeline_name=pipeline_name,
             interval_minutes=interval_minutes,
             connection_id=connection_id,
-            enabled=enabled,
+            enabled=check_flag("enabled", enabled),
             max_delete_fraction=_check_fraction(max_delete_fraction),
             target=check_target(target),
             attachments=check_flag("attachments", attachments),
@@ -244,7 +245,11 @@ class Registry:
             if "connection" in changes:
                 row.connection_id = self.resolve_connection(changes.pop("connection"))
             if "include_restricted" in changes:
-                row.include_restricted = bool(changes.pop("include_restricted"))
+                row.include_restricted = check_flag(
+                    "include_restricted", changes.pop("include_restricted")
+                )
+            if "enabled" in changes:
+                row.enabled = check_flag("enabled", changes.pop("enabled"))
             for field in ("labels", "exclude_labels"):
                 if field in changes:
                     setattr(row, field, check_labels(changes.pop(field)))
@@ -259,7 +264,6 @@ class Registry:
             if "attachment_max_mb" in changes:
                 row.attachment_max_mb = check_max_mb(changes.pop("attachment_max_mb"))
             for field in (
-                "enabled",
                 "pipeline_id",
                 "v2_index_id",
                 "migrating_to",
@@ -301,6 +305,13 @@ class Registry:
             raise RegistryError("no connection yet: run `confluence-pipeline connect` first")
         names = ", ".join(c.name for c in connections)
         raise RegistryError(f"several connections exist ({names}): choose one with --connection")
+
+
+def check_flag(field: str, value: object) -> bool:
+    """``value`` when it is a boolean: a string such as ``"no"`` must never read as true."""
+    if not isinstance(value, bool):
+        raise RegistryError(f"{field} must be true or false, not {value!r}")
+    return value
 
 
 def check_labels(labels: Sequence[str] | None) -> list[str] | None:
@@ -349,12 +360,6 @@ def join_owners(owners: Sequence[str] | None) -> str | None:
     return ",".join(cleaned) or None
 
 
-def check_flag(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise RegistryError(f"{name} must be true or false, not {value!r}")
-    return value
-
-
 MAX_ATTACHMENT_MB = 2048
 
 
@@ -382,3 +387,33 @@ def _check_fraction(value: float) -> float:
     if not 0.0 <= value <= 1.0:
         raise RegistryError(f"max delete fraction must be between 0 and 1, not {value}")
     return value
+
+
+_FIELD_CHECKS: dict[str, Callable[[Any], object]] = {
+    "spaces": check_spaces,
+    "interval_minutes": _check_interval,
+    "max_delete_fraction": _check_fraction,
+    "target": check_target,
+    "enabled": partial(check_flag, "enabled"),
+    "include_restricted": partial(check_flag, "include_restricted"),
+    "labels": check_labels,
+    "exclude_labels": check_labels,
+    "under": check_page_ids,
+    "cql": check_cql,
+    "owners": join_owners,
+    "attachments": partial(check_flag, "attachments"),
+    "attachment_max_mb": check_max_mb,
+}
+
+
+def check_index_fields(fields: Mapping[str, Any]) -> None:
+    """Runs the checks :meth:`Registry.create_index` and :meth:`Registry.update_index` make of
+    these index settings, writing nothing: a file of several indexes is checked whole before
+    any of them is written."""
+    for field, value in fields.items():
+        check = _FIELD_CHECKS.get(field)
+        try:
+            if check is not None:
+                check(value)
+        except (TypeError, ValueError):
+            raise RegistryError(f"{field} has the wrong type: {value!r}") from None

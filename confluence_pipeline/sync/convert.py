@@ -3,6 +3,7 @@ Markdown documents (see :mod:`confluence_pipeline.sync.converter`)."""
 
 from __future__ import annotations
 
+from confluence_pipeline.settings import Settings
 from confluence_pipeline.state import Action, ConvertedPage, Index, Stage, StateStore
 from confluence_pipeline.state.models import StagedPage
 from confluence_pipeline.sync import people
@@ -47,12 +48,14 @@ def conversion_jobs(
     store: StateStore, rows: list[StagedPage], unnamed: set[str]
 ) -> list[ConversionJob]:
     """The rows as conversion jobs, their people named where the cache knows them (one query;
-    the ids it does not know go to ``unnamed``); ``author`` and ``editor`` join the metadata."""
+    the ids it does not know go to ``unnamed``); ``author`` and ``editor`` join the metadata,
+    and Jira macros link to ``CONFLUENCE_PIPELINE_JIRA_URL`` when it is set."""
+    jira_url = Settings.from_env().jira_url
     ids = {row.id: people.account_ids(row.page_metadata) for row in rows}
     names = people.known_names(store, (i for page_ids in ids.values() for i in page_ids))
     jobs = []
     for row in rows:
         unnamed.update(i for i in ids[row.id] if i not in names)
         metadata, page_names = people.named(row.page_metadata, names)
-        jobs.append(ConversionJob(row.id, row.storage or "", metadata, page_names))
+        jobs.append(ConversionJob(row.id, row.storage or "", metadata, page_names, jira_url))
     return jobs

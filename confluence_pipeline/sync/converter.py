@@ -33,6 +33,8 @@ class ConversionJob:
     metadata: dict[str, Any]
     people: dict[str, str] = field(default_factory=dict)
     """Display names of the account ids the page names, where known."""
+    jira_url: str = ""
+    """The Jira site's base URL (``Settings.jira_url``), so Jira issue keys become links."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +49,7 @@ def convert(job: ConversionJob) -> Converted:
     """Converts one page; any failure is returned as ``error`` rather than raised."""
     meta = job.metadata
     try:
-        body = storage_to_markdown(job.storage, job.people)
+        body = storage_to_markdown(job.storage, job.people, job.jira_url)
         text = render_document(
             title=meta.get("title", ""),
             body_markdown=body,

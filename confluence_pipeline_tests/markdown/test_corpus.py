@@ -28,7 +28,7 @@ from .corpus.pages import PAGES
 
 CASES = FRAGMENTS + PAGES
 # Parameters a reader sees on the page, so the Markdown shows them too (as a label or caption).
-DISPLAYED_PARAMETERS = {"title"}
+DISPLAYED_PARAMETERS = {"title", "key", "jqlQuery"}
 
 
 def _hidden_parameters(case: Case) -> list[tuple[str, str]]:
@@ -56,7 +56,7 @@ def case(request: pytest.FixtureRequest) -> Case:
 
 @pytest.fixture
 def conversion(case: Case) -> Conversion:
-    return convert_storage(case.storage)
+    return convert_storage(case.storage, jira_url=case.jira_url)
 
 
 @pytest.fixture
@@ -140,4 +140,4 @@ def test_nesting_is_kept(case: Case, markdown: str) -> None:
 
 
 def test_conversion_is_deterministic(case: Case, markdown: str) -> None:
-    assert storage_to_markdown(case.storage) == markdown
+    assert storage_to_markdown(case.storage, jira_url=case.jira_url) == markdown

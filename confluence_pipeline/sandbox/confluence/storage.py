@@ -2,8 +2,8 @@
 
 A body is a pure function of ``(seed, page id, version, title, link titles, accounts)``; it is
 1-10 KB, always contains the title text and the token ``page-<id>``, and mixes headings,
-formatted paragraphs, nested lists, tables, code/panel/expand/status macros, page and user
-links, tasks, images, dates, emoticons and sometimes a layout.
+formatted paragraphs, nested lists, tables, code/panel/expand/status/Jira macros, page and
+user links, tasks, images, dates, emoticons and sometimes a layout.
 """
 
 from __future__ import annotations
@@ -235,13 +235,41 @@ def _emoticon(ctx: _Ctx) -> str:
 def _misc(ctx: _Ctx) -> str:
     rng = ctx.rng
     choice = rng.random()
-    if choice < 0.3:
+    if choice < 0.15:
         return f"<blockquote><p>{text.sentence(rng)}</p></blockquote>"
+    if choice < 0.3:
+        return _jira(ctx)
     if choice < 0.5:
         return '<ac:structured-macro ac:name="toc" ac:schema-version="1" />'
     if choice < 0.7:
         return f"<hr /><p>{text.sentence(rng)}<br />{text.sentence(rng)}</p>"
     return f'<p>Deadline: <time datetime="{_date(rng)}" />. {text.sentence(rng)}</p>'
+
+
+_JIRA_PROJECTS = ("PAY", "OPS", "WEB", "DATA")
+
+
+def _jira(ctx: _Ctx) -> str:
+    """A Jira issue macro in a sentence, or (one time in three) a Jira query macro."""
+    rng = ctx.rng
+    project = rng.choice(_JIRA_PROJECTS)
+    head = (
+        f'<ac:structured-macro ac:name="jira" ac:schema-version="1" ac:macro-id="{ctx.macro_id()}">'
+        '<ac:parameter ac:name="server">System JIRA</ac:parameter>'
+        f'<ac:parameter ac:name="serverId">{ctx.macro_id()}</ac:parameter>'
+    )
+    if rng.random() < 1 / 3:
+        jql = f"project = {project} AND status = Open ORDER BY priority DESC"
+        return (
+            f"<p>Open issues:</p>{head}"
+            '<ac:parameter ac:name="columns">key,summary,status</ac:parameter>'
+            f'<ac:parameter ac:name="jqlQuery">{escape(jql)}</ac:parameter></ac:structured-macro>'
+        )
+    key = f"{project}-{rng.randint(1, 9999)}"
+    return (
+        f'<p>Tracking ticket: {head}<ac:parameter ac:name="key">{key}</ac:parameter>'
+        f"</ac:structured-macro>. {text.sentence(rng)}</p>"
+    )
 
 
 def _date(rng: random.Random) -> str:

@@ -24,6 +24,7 @@ class Case:
     order: tuple[str, ...] = ()  # substrings that must appear in this order
     nested: tuple[tuple[str, str], ...] = ()  # (parent, child): child's line indented deeper
     empty: bool = False  # the page has no text a reader would see
+    jira_url: str = ""  # the Jira site the conversion is told about
 
     def __str__(self) -> str:
         return self.name
