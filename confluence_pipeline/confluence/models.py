@@ -52,3 +52,12 @@ class PageScope:
     @property
     def restricted(self) -> bool:
         return bool(self.read_users or self.read_groups)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedPage:
+    """A page CQL search reports as modified: where it is and at which version."""
+
+    id: str
+    space_key: str
+    version: int

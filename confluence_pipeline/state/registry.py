@@ -192,6 +192,7 @@ class Registry:
         cql: str | None = None,
         owners: Sequence[str] | None = None,
         target: str = Target.PIPELINE,
+        full_listing_hours: int = 168,
     ) -> Index:
         check_name("index", name)
         _check_interval(interval_minutes)
@@ -211,6 +212,7 @@ class Registry:
             enabled=enabled,
             max_delete_fraction=_check_fraction(max_delete_fraction),
             target=check_target(target),
+            full_listing_hours=check_full_listing_hours(full_listing_hours),
         )
         try:
             with self._sessions.begin() as session:
@@ -223,7 +225,7 @@ class Registry:
         """Applies the given field changes (``spaces``, ``interval_minutes``, ``enabled``,
         ``connection`` (a name), ``max_delete_fraction``, ``target``, ``pipeline_id``,
         ``v2_index_id``, ``migrating_to``, ``migration_heartbeat``, ``include_restricted``,
-        ``labels``, ``exclude_labels``, ``under``, ``cql``, ``owners``)."""
+        ``labels``, ``exclude_labels``, ``under``, ``cql``, ``owners``, ``full_listing_hours``)."""
         with self._sessions.begin() as session:
             row = session.scalar(select(Index).where(Index.name == name))
             if row is None:
@@ -232,6 +234,8 @@ class Registry:
                 row.spaces = check_spaces(changes.pop("spaces"))
             if "interval_minutes" in changes:
                 row.interval_minutes = _check_interval(changes.pop("interval_minutes"))
+            if "full_listing_hours" in changes:
+                row.full_listing_hours = check_full_listing_hours(changes.pop("full_listing_hours"))
             if "max_delete_fraction" in changes:
                 row.max_delete_fraction = _check_fraction(changes.pop("max_delete_fraction"))
             if "target" in changes:
@@ -348,6 +352,15 @@ def _check_interval(minutes: int) -> int:
     if not 1 <= minutes <= 60 * 24 * 365:
         raise RegistryError(f"interval must be between 1 and 525600 minutes, not {minutes}")
     return minutes
+
+
+def check_full_listing_hours(hours: int) -> int:
+    """1 hour to a year (8760)."""
+    if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= 8760:
+        raise RegistryError(
+            f"full listing hours must be a whole number from 1 to 8760, not {hours!r}"
+        )
+    return hours
 
 
 def _check_fraction(value: float) -> float:
