@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from confluence_pipeline.cli import cli
+from confluence_pipeline.confluence import ConfluenceError
 from confluence_pipeline.defs.assets import sync_assets
 from confluence_pipeline.defs.partitions import register_partitions
 from confluence_pipeline.defs.resources import (
@@ -265,3 +266,19 @@ def test_full_listing_hours_is_set_by_cli_and_yaml_and_shown(world: World, tmp_p
     assert refused.exit_code != 0  # the console script prints this as its one-line error
     assert "full listing hours must be a whole number from 1 to 8760" in str(refused.exception)
     assert world.index().full_listing_hours == 6
+
+
+def test_sandbox_cql_now_and_the_trash_listing_behave_like_confluence(world: World) -> None:
+    first = world.space_keys[0]
+    edited, trashed, older = world.page_ids(first)[:3]
+    world.wiki.edit_page(edited, "<p>now</p>")
+    world.wiki.trash_page(older)
+    world.wiki.trash_page(trashed)  # trashed last: first in the listing
+    with world.client() as client:
+        space_id = client.get_spaces([first])[first].id
+        recent = client.changed_pages('type = page and lastmodified >= now("-2m")')
+        assert [(p.id, p.space_key) for p in recent] == [(edited, first)]
+        removed = list(client.removed_pages([space_id], limit=1))
+        assert [(p.id, p.status) for p in removed] == [(trashed, "trashed"), (older, "trashed")]
+        with pytest.raises(ConfluenceError, match="bad now"):
+            list(client.changed_pages('type = page and lastmodified >= now("yesterday")'))
