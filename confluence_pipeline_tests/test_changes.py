@@ -282,3 +282,30 @@ def test_sandbox_cql_now_and_the_trash_listing_behave_like_confluence(world: Wor
         assert [(p.id, p.status) for p in removed] == [(trashed, "trashed"), (older, "trashed")]
         with pytest.raises(ConfluenceError, match="bad now"):
             list(client.changed_pages('type = page and lastmodified >= now("yesterday")'))
+
+
+def test_a_connection_that_refuses_keeps_its_watermark_and_blocks_no_other(
+    synced: World, instance: dg.DagsterInstance
+) -> None:
+    registry = synced.store.registry
+    registry.add_connection(
+        name="revoked",
+        site_url=synced.wiki_url,
+        cloud_id=None,
+        auth_kind="api_token",
+        email="demo@example.com",
+        secret="a-revoked-token",
+    )
+    registry.create_index(
+        name="other", spaces=[synced.space_keys[1]], pipeline_name="p", connection="revoked"
+    )
+    revoked = registry.get_connection("revoked").id
+    assert _next(synced, instance).run_requests == []  # the new connection's watermark starts
+    started = changes.load_watches(synced.cursor)[revoked]  # type: ignore[attr-defined]
+    page = synced.page_ids(synced.space_keys[0])[0]
+    synced.wiki.edit_page(page, "<p>still seen</p>")
+
+    result = _next(synced, instance)  # its CQL query is refused (401)
+
+    assert _named(result) == {f"docs|{synced.space_keys[0]}": [page]}
+    assert changes.load_watches(result.cursor)[revoked] == started

@@ -26,7 +26,7 @@ from confluence_pipeline.state import Index, PageStatus, StateStore
 
 OVERLAP = timedelta(minutes=5)
 TRASH_EVERY = timedelta(seconds=60)
-TRASH_LIMIT = 10
+TRASH_LIMIT = 5
 TRASH_MAX_ITEMS = 50
 """Read no further down the trash listing in one check (the interval sync catches the rest)."""
 MAX_NAMED_PAGES = 250
