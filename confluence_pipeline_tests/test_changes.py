@@ -152,6 +152,8 @@ def test_named_run_syncs_just_those_pages_and_skips_recorded_versions(
     created = synced.wiki.create_page(first, "Created", "<p>the created words</p>")
     [request] = _next(synced, instance).run_requests
     assert request.tags[PAGES_TAG] == ",".join(sorted([edited, created], key=int))
+    index_id = synced.index().id
+    listed_at = synced.store.ledger.last_listing(index_id, first)
 
     before = _requests(synced)
     result = _materialize(instance, request)
@@ -159,7 +161,9 @@ def test_named_run_syncs_just_those_pages_and_skips_recorded_versions(
 
     pages = result.asset_materializations_for_node("confluence_pages")[0].metadata
     assert (pages["pages_named"].value, pages["pages_new"].value) == (2, 1)
-    assert pages["pages_changed"].value == 1
+    assert (pages["pages_changed"].value, pages["pages_listed"].value) == (1, 0)
+    # no full listing: the weekly one stays due when it was
+    assert synced.store.ledger.last_listing(index_id, first) == listed_at
     uploads = result.asset_materializations_for_node("llamacloud_uploads")[0].metadata
     assert uploads["documents_uploaded"].value == 2
     assert "the edited words" in _texts(synced) and "the created words" in _texts(synced)

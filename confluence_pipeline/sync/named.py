@@ -46,7 +46,7 @@ def plan_named_pages(
     )
     known = ledger.known_pages(index.id, space.key)
     kept = [page for pid, page in here.items() if pid not in scope.excluded]
-    result = PlanResult(listed=len(here))
+    result = PlanResult()  # listed stays 0: this run is no full listing (see probe.py)
     todo = select_changed(kept, known, scope, result)
     gone = [pid for pid in wanted if pid in known and pid not in here]
     left_scope = [pid for pid in here if pid in known and pid in scope.excluded]
