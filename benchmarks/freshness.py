@@ -244,7 +244,8 @@ def _wait_pending(events: list[Event], limit_s: float) -> None:
 def run(args: argparse.Namespace) -> None:
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="freshness-") as tmp:
-        workdir = Path(tmp)
+        workdir = Path(tempfile.mkdtemp(prefix="freshness-")) if args.keep else Path(tmp)
+        print(f"work directory: {workdir}")
         ready = workdir / "sandboxes.json"
         server = subprocess.Popen(
             [
@@ -369,6 +370,7 @@ def main() -> None:
     parser.add_argument("--idle-minutes", type=float, default=5)
     parser.add_argument("--warmup-s", type=float, default=45)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--keep", action="store_true", help="keep the state and daemon log")
     args = parser.parse_args()
     if args.quick:
         args.spaces, args.pages_per_space, args.minutes, args.idle_minutes = 4, 500, 3, 2

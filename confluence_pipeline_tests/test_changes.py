@@ -22,7 +22,7 @@ from confluence_pipeline.defs.resources import (
     LlamaCloudResource,
     StateResource,
 )
-from confluence_pipeline.defs.sensors import confluence_changes_sensor
+from confluence_pipeline.defs.sensors import CHANGE_RUN_CONFIG, confluence_changes_sensor
 from confluence_pipeline.defs.tags import PAGES_TAG
 from confluence_pipeline.sync import changes
 from confluence_pipeline.sync.probe import full_listing_due, listing_offset
@@ -139,6 +139,7 @@ def test_edits_and_creates_start_one_run_per_partition_naming_their_pages(
     assert {r.run_key for r in result.run_requests} == {
         f"changes|docs|{space}|{started_from.isoformat()}" for space in (first, second)
     }
+    assert all(r.run_config == CHANGE_RUN_CONFIG for r in result.run_requests)  # in-process
     # the next tick sees the same edits inside its overlap and requests nothing again
     assert _next(synced, instance).run_requests == []
 

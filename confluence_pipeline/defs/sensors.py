@@ -17,6 +17,9 @@ from confluence_pipeline.defs.tags import PAGES_TAG, run_tags
 from confluence_pipeline.state import Index
 from confluence_pipeline.sync import changes
 
+CHANGE_RUN_CONFIG = {"execution": {"config": {"in_process": {}}}}
+"""A change run handles a few pages: its steps run in the run's own process, sparing the
+seconds of starting a process per step."""
 CHANGES_INTERVAL_ENV = "CONFLUENCE_PIPELINE_CHANGES_INTERVAL"
 """Seconds between ticks of the change sensor (read when the definitions load; default 30)."""
 
@@ -117,6 +120,7 @@ def confluence_changes_sensor(
                 run_key=f"changes|{change.index}|{change.space}|{change.since}",
                 partition_key=partition_key(change.index, change.space),
                 tags=tags,
+                run_config=CHANGE_RUN_CONFIG if change.page_ids else {},
             )
         )
     partitions = _missing_partitions(
