@@ -3,6 +3,7 @@ and the safety net) and the change sensor (edits within about two minutes)."""
 
 import os
 from datetime import UTC, datetime
+from typing import Any
 
 import dagster as dg
 
@@ -17,7 +18,7 @@ from confluence_pipeline.defs.tags import PAGES_TAG, run_tags
 from confluence_pipeline.state import Index
 from confluence_pipeline.sync import changes
 
-CHANGE_RUN_CONFIG = {"execution": {"config": {"in_process": {}}}}
+CHANGE_RUN_CONFIG: dict[str, Any] = {"execution": {"config": {"in_process": {}}}}
 """A change run handles a few pages: its steps run in the run's own process, sparing the
 seconds of starting a process per step."""
 CHANGES_INTERVAL_ENV = "CONFLUENCE_PIPELINE_CHANGES_INTERVAL"
