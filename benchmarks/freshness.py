@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 
 from benchmarks.harness import BIN, ROOT, print_table
+from confluence_pipeline.sync.changes import OVERLAP
 
 EMAIL, TOKEN = "demo@example.com", "sandbox-token"
 API_KEY, PROJECT = "sandbox-key", "sandbox-project"
@@ -282,6 +283,7 @@ def run(args: argparse.Namespace) -> None:
             watcher.start()
             admin = _admin(urls)
             load_start = meter.mark()
+            routes_before = admin.stats()
             edited: list[Event] = []
             count = int(args.minutes * 60 / args.every)
             for n in range(count):
@@ -302,7 +304,11 @@ def run(args: argparse.Namespace) -> None:
                     edited = [e for e in edited if e.page_id != page] + [event]
                 time.sleep(max(0.0, args.every - (time.monotonic() - tick)))
             load_end = meter.mark()
+            routes = _routes(admin.stats(), routes_before)
             _wait_pending(events, 300)
+            # idle once the last edit has left the change query's window
+            quiet = events[-1].at + OVERLAP.total_seconds() + 30 - time.monotonic()
+            time.sleep(max(0.0, quiet))
             idle_start = meter.mark()
             time.sleep(args.idle_minutes * 60)
             idle_end = meter.mark()
@@ -315,6 +321,15 @@ def run(args: argparse.Namespace) -> None:
             server.kill()
             server.wait()
     _report(args, events, meter, (load_start, load_end), (idle_start, idle_end))
+    hours = (load_end[0] - load_start[0]) / 3600
+    print("\nConfluence requests per hour under load, by route:")
+    print_table(["route", "requests/h"], [[r, f"{n / hours:,.0f}"] for r, n in routes])
+
+
+def _routes(after: dict[str, Any], before: dict[str, Any]) -> list[tuple[str, int]]:
+    was = before.get("requests_by_route", {})
+    delta = {r: n - was.get(r, 0) for r, n in after.get("requests_by_route", {}).items()}
+    return sorted(((r, n) for r, n in delta.items() if n), key=lambda item: -item[1])
 
 
 def _report(

@@ -314,3 +314,15 @@ def test_a_connection_that_refuses_keeps_its_watermark_and_blocks_no_other(
 
     assert _named(result) == {f"docs|{synced.space_keys[0]}": [page]}
     assert changes.load_watches(result.cursor)[revoked] == started
+
+
+def test_the_tick_interval_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from confluence_pipeline.defs import sensors
+
+    assert confluence_changes_sensor.minimum_interval_seconds == 30
+    monkeypatch.setenv(sensors.CHANGES_INTERVAL_ENV, "5")
+    assert sensors._changes_interval() == 5
+    for bad in ("soon", "0"):
+        monkeypatch.setenv(sensors.CHANGES_INTERVAL_ENV, bad)
+        with pytest.raises(ValueError, match="CONFLUENCE_PIPELINE_CHANGES_INTERVAL must"):
+            sensors._changes_interval()
