@@ -192,7 +192,11 @@ def test_a_trashed_page_leaves_the_index_by_the_next_trash_check(
     assert _requests(synced) - before == 2  # the CQL query and one read of the trash head
     assert _named(result) == {f"docs|{first}": [doomed]}
 
+    before = _requests(synced)
     _materialize(instance, result.run_requests[0])
+    # the page (gone), whether it moved to another space of the index (no), and nothing of
+    # the rest of the space: no scope search over it
+    assert _requests(synced) - before == 2
     assert len(synced.documents()) == doc_count - 1
     assert not any(doc["metadata"]["page_id"] == doomed for doc in synced.documents().values())
 

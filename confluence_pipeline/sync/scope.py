@@ -107,6 +107,8 @@ def compute_scope(
     ``only_listed`` its searches ask for the listed ids only (``id in (...)``), not the
     whole space: for a listing of a few named pages and their ancestors."""
     scope = Scope()
+    if only_listed and not listing:
+        return scope  # nothing to look at: never search the whole space for nothing
     found: dict[str, PageScope] = {}
     ids = [pid for pid in listing if pid.isdigit()]  # Confluence ids; nothing else goes into CQL
     narrow = f" and id in ({', '.join(ids)})" if only_listed and ids else ""

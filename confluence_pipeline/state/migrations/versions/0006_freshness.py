@@ -1,7 +1,7 @@
 """Freshness: each index's full-listing bound (hours; default weekly)
 
 Revision ID: 0006_freshness
-Revises: 0004
+Revises: 0005_rate_limits
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_freshness"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005_rate_limits"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
