@@ -68,7 +68,7 @@ def test_pages_accepted_but_not_yet_searchable_warn_on_the_index_target(
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
 
 
-def test_definitions_load_with_four_assets_one_job_two_sensors() -> None:
+def test_definitions_load_with_four_assets_one_job_three_sensors() -> None:
     repo = defs.get_repository_def()
     assert {key.to_user_string() for key in repo.asset_graph.get_all_asset_keys()} == {
         "confluence_spaces",
@@ -77,7 +77,11 @@ def test_definitions_load_with_four_assets_one_job_two_sensors() -> None:
         "llamacloud_uploads",
     }
     assert defs.resolve_job_def("confluence_sync") is not None
-    assert sorted(s.name for s in repo.sensor_defs) == ["sync_due_sensor", "sync_failure_alert"]
+    assert sorted(s.name for s in repo.sensor_defs) == [
+        "confluence_changes_sensor",
+        "sync_due_sensor",
+        "sync_failure_alert",
+    ]
 
 
 @pytest.mark.slow  # two in-process runs of the whole job

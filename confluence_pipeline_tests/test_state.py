@@ -113,6 +113,11 @@ def test_ledger_records_versions_only_when_accepted(store: StateStore) -> None:
 
     ledger.record_accepted(index.id, [AcceptedPage("1", "ENG", "A", 4, "h2", "cf-x-1")])
     assert ledger.known_pages(index.id, "ENG")["1"].version == 4
+    # what the change sensor asks: these ids, in any space, with version and status
+    assert ledger.recorded_pages(index.id, ["1", "2", "3"]) == {
+        "1": ("ENG", 4, "synced"),
+        "2": ("ENG", 0, "failed"),
+    }
     ledger.record_deleted(index.id, ["1"])
     assert set(ledger.known_pages(index.id, "ENG")) == {"2"}
 

@@ -137,6 +137,7 @@ def _describe(store: StateStore, index: Index) -> dict[str, Any]:
         "v2_index_id": index.v2_index_id,
         "migrating_to": index.migrating_to,
         "max_delete_fraction": index.max_delete_fraction,
+        "full_listing_hours": index.full_listing_hours,
         "include_restricted": index.include_restricted,
         "labels": index.labels or [],
         "exclude_labels": index.exclude_labels or [],
@@ -147,6 +148,13 @@ def _describe(store: StateStore, index: Index) -> dict[str, Any]:
         "owners": index.owners,
         "created_at": index.created_at,
     }
+
+
+_FULL_LISTING = "--full-listing-hours"
+_FULL_LISTING_HELP = (
+    "List each space completely at least every N hours (deletions, restriction changes); "
+    "change runs and the cheap probe cover the time between."
+)
 
 
 _TARGET = click.option(
@@ -201,6 +209,7 @@ def index() -> None:
 @click.option("--interval", default=60, show_default=True, help="Minutes between syncs.")
 @click.option("--connection", help="Connection name (optional when there is only one).")
 @click.option("--max-delete-fraction", default=0.5, show_default=True, type=float)
+@click.option(_FULL_LISTING, type=int, default=168, show_default=True, help=_FULL_LISTING_HELP)
 @click.option("--disabled", is_flag=True, help="Create it paused (the sensor skips it).")
 @scope_options(create=True)
 @attachment_options(create=True)
@@ -212,6 +221,7 @@ def create(
     interval: int,
     connection: str | None,
     max_delete_fraction: float,
+    full_listing_hours: int,
     disabled: bool,
     include_restricted: bool,
     labels: str | None,
@@ -242,6 +252,7 @@ def create(
             connection=connection,
             enabled=not disabled,
             max_delete_fraction=max_delete_fraction,
+            full_listing_hours=full_listing_hours,
             target=target or Target.PIPELINE,
         )
         _register(store)
@@ -263,6 +274,7 @@ def list_(as_json: bool) -> None:
             "name",
             "spaces",
             "interval (min)",
+            "full listing (h)",
             "enabled",
             "connection",
             "target",
@@ -274,6 +286,7 @@ def list_(as_json: bool) -> None:
                 d["name"],
                 d["spaces"],
                 d["interval_minutes"],
+                d["full_listing_hours"],
                 d["enabled"],
                 d["connection"],
                 d["target"],
@@ -305,6 +318,7 @@ def show(name: str, as_json: bool) -> None:
 @click.option("--interval", type=int, help="Minutes between syncs.")
 @click.option("--connection", help="Connection name.")
 @click.option("--max-delete-fraction", type=float)
+@click.option(_FULL_LISTING, type=int, help=_FULL_LISTING_HELP)
 @click.option("--enable/--disable", default=None, help="Resume or pause scheduled syncs.")
 @scope_options(create=False)
 @attachment_options(create=False)
@@ -316,6 +330,7 @@ def update(
     interval: int | None,
     connection: str | None,
     max_delete_fraction: float | None,
+    full_listing_hours: int | None,
     enable: bool | None,
     include_restricted: bool | None,
     labels: str | None,
@@ -339,6 +354,8 @@ def update(
         changes["connection"] = connection
     if max_delete_fraction is not None:
         changes["max_delete_fraction"] = max_delete_fraction
+    if full_listing_hours is not None:
+        changes["full_listing_hours"] = full_listing_hours
     if enable is not None:
         changes["enabled"] = enable
     if target is not None:
@@ -415,6 +432,7 @@ def apply(file: Path, no_verify: bool) -> None:
         "connection",
         "enabled",
         "max_delete_fraction",
+        "full_listing_hours",
         "include_restricted",
         "labels",
         "exclude_labels",

@@ -29,7 +29,7 @@ from .errors import (
     error_for_response,
     error_for_transport,
 )
-from .models import Attachment, Page, PageScope, PageSummary, Space
+from .models import Attachment, ChangedPage, Page, PageScope, PageSummary, Space
 from .ratelimit import RequestGate, Usage
 from .records import (
     get_int,
@@ -38,6 +38,7 @@ from .records import (
     get_str,
     reading,
     to_attachment,
+    to_change,
     to_label,
     to_page,
     to_read_restriction,
@@ -51,6 +52,8 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 MAX_LIMIT = 250  # v2 page size and id-filter size
 USERS_PER_LOOKUP = 200  # the bulk user lookup's documented maximum
 SEARCH_LIMIT = 250  # asked of CQL content search; Confluence may return fewer per request
+CHANGE_LIMIT = 200  # content search honours at most 200 with expansions
+SPACES_PER_LISTING = 100  # v2 ``space-id`` filter size
 SCOPE_EXPAND = (
     "metadata.labels,restrictions.read.restrictions.user,restrictions.read.restrictions.group"
 )
@@ -267,6 +270,24 @@ class ConfluenceClient:
             lambda item, _base: get_str(item, "id"),
             v1=True,
         )
+
+    def changed_pages(self, cql: str) -> Iterator[ChangedPage]:
+        """Id, space key and version of every page ``cql`` finds (CQL content search with
+        ``version`` and ``space`` expanded, ``CHANGE_LIMIT`` per request, every cursor)."""
+        params = {"cql": cql, "expand": "version,space", "limit": CHANGE_LIMIT}
+        yield from self._paged("/wiki/rest/api/content/search", params, to_change, v1=True)
+
+    def removed_pages(self, space_ids: Sequence[str], *, limit: int) -> Iterator[PageSummary]:
+        """Trashed and archived pages of these spaces (at most ``SPACES_PER_LISTING``), most
+        recently modified first, ``limit`` per request; callers stop reading when they have
+        seen enough (each further item may cost a request)."""
+        params = {
+            "space-id": ",".join(space_ids),
+            "status": "trashed,archived",
+            "sort": "-modified-date",
+            "limit": limit,
+        }
+        yield from self._paged("/wiki/api/v2/pages", params, to_summary)
 
     def read_restriction(self, content_id: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Account ids and group names of the read restriction on the content itself (not

@@ -66,3 +66,12 @@ class Attachment:
     file_size: int
     version: int
     url: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedPage:
+    """A page CQL search reports as modified: where it is and at which version."""
+
+    id: str
+    space_key: str
+    version: int

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from .errors import ConfluenceResponseError, describe
-from .models import Attachment, Page, PageScope, PageSummary, Space
+from .models import Attachment, ChangedPage, Page, PageScope, PageSummary, Space
 
 
 class _FieldError(Exception):
@@ -123,6 +123,13 @@ def to_scope(item: dict[str, Any], base: str) -> PageScope:
     users, groups = _read_restriction(get_dict(item, "restrictions.read"))
     labels = tuple(get_str(label, "name") for label in get_list(item, "metadata.labels.results"))
     return PageScope(get_str(item, "id"), labels, users, groups)
+
+
+def to_change(item: dict[str, Any], _base: str) -> ChangedPage:
+    """A v1 content object expanded with ``version`` and ``space``."""
+    return ChangedPage(
+        get_str(item, "id"), get_str(item, "space.key"), get_int(item, "version.number")
+    )
 
 
 def to_read_restriction(item: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:

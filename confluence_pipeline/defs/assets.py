@@ -11,18 +11,25 @@ import dagster as dg
 import pandas as pd
 
 from confluence_pipeline.confluence import ConfluenceClient
+from confluence_pipeline.confluence.models import Space
 from confluence_pipeline.defs.partitions import index_space_partitions, split_partition_key
 from confluence_pipeline.defs.resources import ConfluenceResource, LlamaCloudResource, StateResource
-from confluence_pipeline.defs.tags import ALLOW_MASS_DELETE_TAG, FULL_SYNC_TAG
+from confluence_pipeline.defs.tags import ALLOW_MASS_DELETE_TAG, FULL_SYNC_TAG, PAGES_TAG
 from confluence_pipeline.runtime import allocator
 from confluence_pipeline.state import Index, RegistryError, StateStore
 from confluence_pipeline.sync.connections import usage_summary
 from confluence_pipeline.sync.convert import convert_pages
 from confluence_pipeline.sync.errors import SyncError
+from confluence_pipeline.sync.named import plan_named_pages
 from confluence_pipeline.sync.plan import plan_pages
 from confluence_pipeline.sync.results import AttachmentResult, PageRow
 from confluence_pipeline.sync.run import recording_failure
-from confluence_pipeline.sync.spaces import check_partition, recorded_space, resolve_space
+from confluence_pipeline.sync.spaces import (
+    check_partition,
+    connection_id,
+    recorded_space,
+    resolve_space,
+)
 from confluence_pipeline.sync.upload import upload_documents
 
 GROUP = "confluence_sync"
@@ -41,6 +48,8 @@ class _Step:
     run_id: int
     full: bool
     started: float
+    page_ids: list[str]
+    """The only pages to sync (the change sensor's runs); [] = the whole space."""
 
 
 @contextlib.contextmanager
@@ -50,6 +59,7 @@ def _step(context: dg.AssetExecutionContext, state: StateResource) -> Iterator[_
     allocator.tune()
     index_name, space_key = split_partition_key(context.partition_key)
     full = context.run.tags.get(FULL_SYNC_TAG) == "true"
+    named = [] if full else [p for p in context.run.tags.get(PAGES_TAG, "").split(",") if p]
     with state.open() as store:
         try:
             index = store.registry.get_index(index_name)
@@ -61,7 +71,7 @@ def _step(context: dg.AssetExecutionContext, state: StateResource) -> Iterator[_
         )
         try:
             with recording_failure(store, run_id):
-                yield _Step(store, index, space_key, run_id, full, time.monotonic())
+                yield _Step(store, index, space_key, run_id, full, time.monotonic(), named)
         except SyncError as exc:
             raise dg.Failure(str(exc)) from None
 
@@ -76,6 +86,14 @@ def _preview(rows: list[PageRow], total: int) -> dg.MetadataValue:
     )
     note = f"\n\n_first {len(rows)} of {total} pages_" if total > len(rows) else ""
     return dg.MetadataValue.md(frame.to_markdown(index=False) + note)
+
+
+def _space(step: _Step, client: ConfluenceClient) -> Space:
+    """The partition's space: resolved again, except in a run naming its pages when it is
+    recorded already (a change run saves that request)."""
+    if step.page_ids and step.store.registry.get_space(connection_id(step.index), step.space_key):
+        return recorded_space(step.store, step.index, step.space_key)
+    return resolve_space(step.store, client, step.index, step.space_key)
 
 
 def _seconds(step: _Step) -> float:
@@ -147,7 +165,7 @@ def confluence_spaces(
     context: dg.AssetExecutionContext, state: StateResource, confluence: ConfluenceResource
 ) -> dg.MaterializeResult:
     with _step(context, state) as step, confluence.client_for(step.store, step.index) as client:
-        space = resolve_space(step.store, client, step.index, step.space_key)
+        space = _space(step, client)
         usage = _usage(step, client)
     return dg.MaterializeResult(
         metadata={
@@ -179,18 +197,30 @@ def confluence_pages(
 ) -> dg.MaterializeResult:
     with _step(context, state) as step, confluence.client_for(step.store, step.index) as client:
         space = recorded_space(step.store, step.index, step.space_key)
-        plan = plan_pages(
-            step.store,
-            client,
-            step.index,
-            space,
-            run_id=step.run_id,
-            full=step.full,
-            log=context.log.info,
-        )
+        if step.page_ids:
+            plan = plan_named_pages(
+                step.store,
+                client,
+                step.index,
+                space,
+                step.page_ids,
+                run_id=step.run_id,
+                log=context.log.info,
+            )
+        else:
+            plan = plan_pages(
+                step.store,
+                client,
+                step.index,
+                space,
+                run_id=step.run_id,
+                full=step.full,
+                log=context.log.info,
+            )
         usage = _usage(step, client)
     return dg.MaterializeResult(
         metadata={
+            "pages_named": len(step.page_ids),
             "pages_listed": plan.listed,
             "pages_new": plan.new,
             "pages_changed": plan.changed,

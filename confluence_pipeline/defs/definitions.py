@@ -6,13 +6,13 @@ from confluence_pipeline.defs.alerts import AlertWebhookResource, sync_failure_a
 from confluence_pipeline.defs.assets import sync_assets, sync_job
 from confluence_pipeline.defs.checks import index_matches_space, reconcile_job
 from confluence_pipeline.defs.resources import ConfluenceResource, LlamaCloudResource, StateResource
-from confluence_pipeline.defs.sensors import sync_due_sensor
+from confluence_pipeline.defs.sensors import confluence_changes_sensor, sync_due_sensor
 
 defs = dg.Definitions(
     assets=sync_assets,
     asset_checks=[index_matches_space],
     jobs=[sync_job, reconcile_job],
-    sensors=[sync_due_sensor, sync_failure_alert],
+    sensors=[sync_due_sensor, confluence_changes_sensor, sync_failure_alert],
     resources={
         "state": StateResource(),
         "confluence": ConfluenceResource(),

@@ -43,15 +43,21 @@ class ConfluenceResource(dg.ConfigurableResource):
     def client_for(self, store: StateStore, index: Index) -> Iterator[ConfluenceClient]:
         if index.connection_id is None:
             raise dg.Failure(f"index {index.name!r} has no connection")
-        connection = store.registry.connection_by_id(index.connection_id)
-        timeout = httpx.Timeout(self.timeout_seconds, connect=5.0)
-        oauth = Settings.from_env().oauth_app()
         try:
-            client = open_client(store, connection, oauth=oauth, timeout=timeout)
+            client = self.connection_client(store, index.connection_id)
         except NeedsReconsent as exc:
             raise dg.Failure(str(exc)) from None
         with client:
             yield client
+
+    def connection_client(self, store: StateStore, connection_id: int) -> ConfluenceClient:
+        """A client of the stored connection ``connection_id`` (close it); raises
+        NeedsReconsent when its credentials were refused or deleted."""
+        connection = store.registry.connection_by_id(connection_id)
+        timeout = httpx.Timeout(self.timeout_seconds, connect=5.0)
+        return open_client(
+            store, connection, oauth=Settings.from_env().oauth_app(), timeout=timeout
+        )
 
 
 class LlamaCloudResource(dg.ConfigurableResource):

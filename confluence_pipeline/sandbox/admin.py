@@ -34,8 +34,11 @@ class ConfluenceAdmin:
             body["parent_id"] = parent_id
         return str(self._http.post("/_sandbox/pages", json=body).raise_for_status().json()["id"])
 
-    def edit_page(self, page_id: str, storage: str) -> int:
-        response = self._http.put(f"/_sandbox/pages/{page_id}", json={"storage": storage})
+    def edit_page(self, page_id: str, storage: str, *, modified_at: str | None = None) -> int:
+        body = {"storage": storage}
+        if modified_at is not None:
+            body["modified_at"] = modified_at
+        response = self._http.put(f"/_sandbox/pages/{page_id}", json=body)
         return int(response.raise_for_status().json()["version"])
 
     def set_labels(self, page_id: str, labels: list[str]) -> None:

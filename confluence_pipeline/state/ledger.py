@@ -130,6 +130,29 @@ class Ledger(RunHistory):
                 for pid, version, status, scope in rows
             }
 
+    def recorded_pages(
+        self, index_id: int, page_ids: Sequence[str]
+    ) -> dict[str, tuple[str, int, PageStatus]]:
+        """``{page_id: (space_key, version, status)}`` of those of ``page_ids`` the index has
+        recorded, in any space."""
+        found: dict[str, tuple[str, int, PageStatus]] = {}
+        with self._sessions() as session:
+            for start in range(0, len(page_ids), 500):
+                rows = session.execute(
+                    select(
+                        SyncedPage.page_id,
+                        SyncedPage.space_key,
+                        SyncedPage.version,
+                        SyncedPage.status,
+                    ).where(
+                        SyncedPage.index_id == index_id,
+                        SyncedPage.page_id.in_(page_ids[start : start + 500]),
+                    )
+                )
+                for pid, space, version, status in rows:
+                    found[pid] = (space, version, PageStatus(status))
+        return found
+
     def record_accepted(self, index_id: int, pages: Sequence[AcceptedPage]) -> None:
         """Marks pages synced at their version and drops their staged rows, atomically."""
         if not pages:

@@ -79,6 +79,9 @@ class Index(Base):
     migrating_to: Mapped[str | None] = mapped_column(String(20))  # a Target, while migrating
     migration_heartbeat: Mapped[datetime | None] = mapped_column(UTCDateTime)
     max_delete_fraction: Mapped[float] = mapped_column(Float, default=0.5)
+    full_listing_hours: Mapped[int] = mapped_column(Integer, default=168)
+    """List each space completely at least this often, however quiet it looks (the change
+    sensor and the cheap probe cover the time between)."""
     owner: Mapped[str | None] = mapped_column(Text)  # owners' emails, comma-joined
     include_restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     """Index pages with a read restriction (on themselves or an ancestor) too."""

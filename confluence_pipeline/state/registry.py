@@ -195,6 +195,7 @@ class Registry:
         target: str = Target.PIPELINE,
         attachments: bool = False,
         attachment_max_mb: int = 20,
+        full_listing_hours: int = 168,
     ) -> Index:
         check_name("index", name)
         _check_interval(interval_minutes)
@@ -216,6 +217,7 @@ class Registry:
             target=check_target(target),
             attachments=check_flag("attachments", attachments),
             attachment_max_mb=check_max_mb(attachment_max_mb),
+            full_listing_hours=check_full_listing_hours(full_listing_hours),
         )
         try:
             with self._sessions.begin() as session:
@@ -229,7 +231,7 @@ class Registry:
         ``connection`` (a name), ``max_delete_fraction``, ``target``, ``pipeline_id``,
         ``v2_index_id``, ``migrating_to``, ``migration_heartbeat``, ``include_restricted``,
         ``labels``, ``exclude_labels``, ``under``, ``cql``, ``owners``, ``attachments``,
-        ``attachment_max_mb``)."""
+        ``attachment_max_mb``, ``full_listing_hours``)."""
         with self._sessions.begin() as session:
             row = session.scalar(select(Index).where(Index.name == name))
             if row is None:
@@ -238,6 +240,8 @@ class Registry:
                 row.spaces = check_spaces(changes.pop("spaces"))
             if "interval_minutes" in changes:
                 row.interval_minutes = _check_interval(changes.pop("interval_minutes"))
+            if "full_listing_hours" in changes:
+                row.full_listing_hours = check_full_listing_hours(changes.pop("full_listing_hours"))
             if "max_delete_fraction" in changes:
                 row.max_delete_fraction = _check_fraction(changes.pop("max_delete_fraction"))
             if "target" in changes:
@@ -383,6 +387,15 @@ def _check_interval(minutes: int) -> int:
     return minutes
 
 
+def check_full_listing_hours(hours: int) -> int:
+    """1 hour to a year (8760)."""
+    if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= 8760:
+        raise RegistryError(
+            f"full listing hours must be a whole number from 1 to 8760, not {hours!r}"
+        )
+    return hours
+
+
 def _check_fraction(value: float) -> float:
     if not 0.0 <= value <= 1.0:
         raise RegistryError(f"max delete fraction must be between 0 and 1, not {value}")
@@ -403,6 +416,7 @@ _FIELD_CHECKS: dict[str, Callable[[Any], object]] = {
     "owners": join_owners,
     "attachments": partial(check_flag, "attachments"),
     "attachment_max_mb": check_max_mb,
+    "full_listing_hours": check_full_listing_hours,
 }
 
 

@@ -5,7 +5,7 @@ pages that are gone."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -14,7 +14,15 @@ from confluence_pipeline.confluence.models import Page, PageSummary, Space
 from confluence_pipeline.markdown import mentioned_accounts
 from confluence_pipeline.runtime.isolation import Breaker, isolate_failures
 from confluence_pipeline.runtime.parallel import batched, bounded_map
-from confluence_pipeline.state import Action, Index, PageStatus, Stage, StagedWork, StateStore
+from confluence_pipeline.state import (
+    Action,
+    Index,
+    KnownPage,
+    PageStatus,
+    Stage,
+    StagedWork,
+    StateStore,
+)
 from confluence_pipeline.sync import people, probe
 from confluence_pipeline.sync.results import PREVIEW_ROWS, Log, PageRow, PlanResult
 from confluence_pipeline.sync.scope import Scope, can_read_restrictions, check_scopes, compute_scope
@@ -66,8 +74,41 @@ def plan_pages(
         f"{scope.filtered} filtered out), {len(known)} known"
     )
 
+    todo = select_changed(listing.values(), known, scope, result, full=full)
+
+    gone = [page_id for page_id in known if page_id not in everything]
+    left_scope = [page_id for page_id in known if page_id in scope.excluded]
+    breadcrumbs = Breadcrumbs(everything, space)
+    stage_work(
+        store,
+        client,
+        index,
+        space,
+        todo,
+        gone,
+        breadcrumbs,
+        scope,
+        result,
+        run_id=run_id,
+        out_of_scope=left_scope,
+        max_body_bytes=max_body_bytes,
+        log=log,
+    )
+    return result
+
+
+def select_changed(
+    pages: Iterable[PageSummary],
+    known: Mapping[str, KnownPage],
+    scope: Scope,
+    result: PlanResult,
+    *,
+    full: bool = False,
+) -> list[PageSummary]:
+    """The pages to (re)upload: new ones, and known ones at another version, not synced, or
+    with other scope metadata (all with ``full``); counts them in ``result``."""
     todo: list[PageSummary] = []
-    for page in listing.values():
+    for page in pages:
         previous = known.get(page.id)
         if previous is None:
             result.new += 1
@@ -83,12 +124,32 @@ def plan_pages(
             continue
         todo.append(page)
     result.preview = [PageRow(p.id, p.title, p.version, p.url) for p in todo[:PREVIEW_ROWS]]
+    return todo
 
-    gone = [page_id for page_id in known if page_id not in everything]
-    left_scope = [page_id for page_id in known if page_id in scope.excluded]
+
+def stage_work(
+    store: StateStore,
+    client: ConfluenceClient,
+    index: Index,
+    space: Space,
+    todo: Sequence[PageSummary],
+    gone: Sequence[str],
+    breadcrumbs: Breadcrumbs,
+    scope: Scope,
+    result: PlanResult,
+    *,
+    run_id: int,
+    out_of_scope: Sequence[str] = (),
+    max_body_bytes: int = MAX_BODY_BYTES,
+    log: Log = lambda _msg: None,
+) -> None:
+    """Stages the bodies of ``todo`` (fetched in parallel batches) and the deletion of
+    ``gone`` pages (except those now current in another space of the index, which are handed
+    over to it) and of ``out_of_scope`` ones; names the people the bodies mention; records
+    the counts on the run."""
+    ledger = store.ledger
     with ThreadPoolExecutor(1, thread_name_prefix="locate") as locate:  # while bodies come
         moving = locate.submit(probe.moved_within_index, store, client, index, space, gone)
-        breadcrumbs = Breadcrumbs(everything, space)
         named: set[str] = set()
         for pages, failed in fetch_bodies(client, todo, Breaker("Confluence")):
             rows = [staged_failure(page, space.key, error) for page, error in failed]
@@ -115,7 +176,7 @@ def plan_pages(
     if moved:
         ledger.reassign(index.id, moved, space.key)
         log(f"{space.key}: {len(moved)} pages moved to other spaces of the index")
-    gone = [page_id for page_id in gone if page_id not in moved] + left_scope
+    gone = [page_id for page_id in gone if page_id not in moved] + list(out_of_scope)
     ledger.stage(
         index.id,
         [StagedWork(page_id, space.key, Action.DELETE, Stage.FETCHED) for page_id in gone],
@@ -128,7 +189,6 @@ def plan_pages(
         pages_changed=result.changed,
         pages_unchanged=result.unchanged,
     )
-    return result
 
 
 def fetch_bodies(

@@ -4,6 +4,7 @@ another indexed space."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -14,8 +15,28 @@ from confluence_pipeline.state import Index, PageStatus, RunStatus, StateStore, 
 from confluence_pipeline.sync.scope import check_scopes
 from confluence_pipeline.sync.spaces import connection_id, recorded_space
 
-RECONCILE_AFTER = timedelta(hours=6)
-"""However quiet a space looks, list it completely at least this often."""
+
+def full_listing_due(
+    index: Index, space_key: str, listed_at: datetime | None, now: datetime
+) -> bool:
+    """Whether the space must be listed completely, however quiet it looks: it never was, or
+    not since its last slot began. Slots are ``index.full_listing_hours`` long and each
+    (index, space) has its own fixed offset inside them (a hash of the pair), so the full
+    listings of many spaces spread over the period instead of landing together."""
+    if listed_at is None:
+        return True
+    period = index.full_listing_hours * 3600
+    slot_start = now - timedelta(
+        seconds=(now.timestamp() - listing_offset(index.name, space_key, period)) % period
+    )
+    return listed_at < slot_start
+
+
+def listing_offset(index_name: str, space_key: str, period_seconds: int) -> int:
+    """Seconds into each period at which the pair's full listing falls due (stable across
+    processes and restarts)."""
+    digest = hashlib.sha256(f"{index_name}|{space_key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % period_seconds
 
 
 def unchanged_since_last_sync(
@@ -25,27 +46,27 @@ def unchanged_since_last_sync(
     space: Space,
     *,
     run_id: int | None,
-    reconcile_after: timedelta = RECONCILE_AFTER,
 ) -> bool:
     """True only when two reads (2 requests, a few hundred bytes) show the space as the last
     complete sync left it, so the full listing (``ceil(pages / 250)`` requests) can be skipped.
 
-    All of these must hold: the partition's previous run succeeded and a full listing finished
-    less than ``reconcile_after`` ago; every page recorded for the space is ``synced``; the
-    most recently modified current page is recorded at its version (catches edits, new pages,
-    moves in that bump the version); and CQL counts as many current pages as are recorded
-    (catches trashed, deleted and moved-out pages), or as many as the last full listing
-    saw (an index that leaves restricted or filtered-out pages out). Any error, or a search
-    index lagging behind, means "changed": the caller lists the space. What the probe cannot
-    see (one page trashed while another is restored without a new version; restriction and
-    label changes, which bump no version) waits for the next full listing.
+    All of these must hold: the partition's previous run succeeded and its full listing is not
+    due (:func:`full_listing_due`, from the index's ``full_listing_hours``); every page
+    recorded for the space is ``synced``; the most recently modified current page is
+    recorded at its version (catches edits, new pages, moves in that bump the version); and
+    CQL counts as many current pages as are recorded (catches trashed, deleted and moved-out
+    pages), or as many as the last full listing saw (an index that leaves restricted or
+    filtered-out pages out). Any error, or a search index lagging behind, means "changed":
+    the caller lists the space. What the probe cannot see (one page trashed while another
+    is restored without a new version; restriction and label changes, which bump no
+    version) waits for the next full listing.
     """
     ledger = store.ledger
     previous = ledger.previous_run(index.id, space.key, before=run_id)
     if previous is None or previous.status != RunStatus.SUCCESS:
         return False
     listed_at = ledger.last_listing(index.id, space.key)
-    if listed_at is None or datetime.now(UTC) - listed_at > reconcile_after:
+    if listed_at is None or full_listing_due(index, space.key, listed_at, datetime.now(UTC)):
         return False
     if index.updated_at is not None and index.updated_at >= listed_at:
         return False  # its filters or restricted-page policy may have changed since

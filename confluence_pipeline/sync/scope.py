@@ -100,21 +100,30 @@ def compute_scope(
     listing: Mapping[str, PageSummary],
     *,
     readable: bool = True,
+    only_listed: bool = False,
     log: Log = lambda _msg: None,
 ) -> Scope:
-    """Splits ``listing`` into pages the index keeps and pages it leaves out."""
+    """Splits ``listing`` into pages the index keeps and pages it leaves out. With
+    ``only_listed`` its searches ask for the listed ids only (``id in (...)``), not the
+    whole space: for a listing of a few named pages and their ancestors."""
     scope = Scope()
+    if only_listed and not listing:
+        return scope  # nothing to look at: never search the whole space for nothing
     found: dict[str, PageScope] = {}
+    ids = [pid for pid in listing if pid.isdigit()]  # Confluence ids; nothing else goes into CQL
+    narrow = f" and id in ({', '.join(ids)})" if only_listed and ids else ""
     if readable:
         try:
-            found = {s.id: s for s in client.page_scopes(space_cql(space))}
+            found = {s.id: s for s in client.page_scopes(space_cql(space) + narrow)}
         except ConfluenceNotFound:
             log(f"{space.key}: CQL search refused (404); reading restrictions page by page")
     own = _Own(
         client, found, readable, need_labels=readable or bool(index.labels or index.exclude_labels)
     )
     matching = (
-        set(client.search_ids(filtered_cql(space, index.cql))) if index.cql is not None else None
+        set(client.search_ids(filtered_cql(space, index.cql) + narrow))
+        if index.cql is not None
+        else None
     )
     labels_any = set(index.labels or ())
     labels_none = set(index.exclude_labels or ())

@@ -1,6 +1,7 @@
 """Admin routes for tests and demos: JSON, no auth, never faulted, not counted in the stats.
 
-``GET /_sandbox/spaces``, ``POST /_sandbox/pages``, ``GET|PUT|DELETE /_sandbox/pages/{id}``,
+``GET /_sandbox/spaces``, ``POST /_sandbox/pages``, ``GET|PUT|DELETE /_sandbox/pages/{id}``
+(``PUT`` takes ``storage``, ``title`` and ``modified_at``, an ISO-8601 stamp for the edit),
 ``POST /_sandbox/pages/{id}/move|purge|restore``, ``PUT /_sandbox/pages/{id}/labels``
 (``{"labels": [..]}``), ``PUT /_sandbox/pages/{id}/restrictions``
 (``{"read": {"users": [account ids], "groups": [names]}}``),
@@ -20,6 +21,7 @@ import binascii
 import json
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -137,9 +139,24 @@ async def edit_page(request: Request, state: SandboxState) -> Any:
         _page_id(request),
         title=_text(data, "title", required=False),
         storage=_text(data, "storage", required=False),
-        now_ms=_now_ms(),
+        now_ms=_stamp(data) or _now_ms(),
     )
     return {"id": str(page.id), "version": page.version}
+
+
+def _stamp(data: dict[str, Any]) -> int | None:
+    """``modified_at`` (ISO-8601 with a zone) as epoch ms: an edit stamped at another moment,
+    e.g. by a server whose clock runs behind the caller's."""
+    value = _text(data, "modified_at", required=False)
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise SiteError(400, f"'modified_at' is not ISO-8601: {value!r}") from None
+    if moment.tzinfo is None:
+        raise SiteError(400, "'modified_at' needs a time zone (e.g. Z)")
+    return int(moment.timestamp() * 1000)
 
 
 async def set_labels(request: Request, state: SandboxState) -> Any:
@@ -193,11 +210,11 @@ async def media_requests(request: Request, state: SandboxState) -> Any:
 
 
 async def trash_page(request: Request, state: SandboxState) -> Any:
-    return _brief(state.site.trash_page(_page_id(request)))
+    return _brief(state.site.trash_page(_page_id(request), _now_ms()))
 
 
 async def restore_page(request: Request, state: SandboxState) -> Any:
-    return _brief(state.site.restore_page(_page_id(request)))
+    return _brief(state.site.restore_page(_page_id(request), _now_ms()))
 
 
 async def move_page(request: Request, state: SandboxState) -> Any:

@@ -5,17 +5,20 @@ Supported clauses (keywords case-insensitive, values quoted or bare)::
     space = "ENG" | space != "ENG" | space in ("ENG","OPS") | space not in (...)
     type = page | type in (page, blogpost)            (only pages exist in the sandbox)
     lastmodified|created  >= > <= < =  "yyyy-MM-dd HH:mm" | "yyyy-MM-dd"   (UTC)
+                                       | now() | now("-15m")   (units y M w d h m)
     id = 123 | id in (1, 2) | title = "x" | title ~ "x" (text ~ searches titles only)
     label = "x" | label in (...) | ancestor = 123 | ancestor in (1, 2)
     ( clause and|or clause ... )      (a parenthesized group; 'and' binds tighter than 'or')
     order by lastmodified|created|title|id [asc|desc] [, ...]
 
-Anything else (``or`` outside parentheses, ``not``, functions like ``now()``) raises CqlError.
+Anything else (``or`` outside parentheses, ``not``, functions other than ``now()``) raises
+CqlError.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,6 +46,15 @@ _DATE_FORMATS = (
     ("%Y-%m-%d", 86_400_000),
     ("%Y/%m/%d", 86_400_000),
 )
+_NOW_OFFSET = re.compile(r"([+-]?)(\d+)([yMwdhm])")
+_UNIT_MS = {
+    "y": 365 * 86_400_000,
+    "M": 30 * 86_400_000,
+    "w": 7 * 86_400_000,
+    "d": 86_400_000,
+    "h": 3_600_000,
+    "m": 60_000,
+}
 _ORDER_KEYS: dict[str, Callable[[PageRecord], Any]] = {
     "lastmodified": lambda p: p.version_ms,
     "created": lambda p: p.created_ms,
@@ -167,6 +179,9 @@ def _clause(tokens: list[tuple[str, str]], pos: int, site: Site) -> tuple[Predic
     if value_kind not in ("str", "word"):
         raise CqlError(f"expected a value after '{name} {op}' (functions are unsupported)")
     if pos + 2 < len(tokens) and tokens[pos + 2][1] == "(":
+        if name in ("lastmodified", "created") and value.lower() == "now":
+            moment, end = _now(tokens, pos + 3)
+            return _date_comparison(name, op, moment, 1), end
         raise CqlError(f"CQL functions like {value}() are unsupported; {_SUPPORTED}")
     return _comparison(name, op, value, site), pos + 2
 
@@ -215,7 +230,7 @@ def _negate(predicate: Predicate) -> Predicate:
 
 def _comparison(name: str, op: str, value: str, site: Site) -> Predicate:
     if name in ("lastmodified", "created"):
-        return _date_comparison(name, op, value)
+        return _date_comparison(name, op, *_parse_date(value))
     if op in ("=", "!="):
         if name in ("space", "space.key", "type", "id", "label", "ancestor"):
             positive = _membership(name, [value], site)
@@ -232,8 +247,22 @@ def _comparison(name: str, op: str, value: str, site: Site) -> Predicate:
     raise CqlError(f"'{name} {op}' is unsupported; {_SUPPORTED}")
 
 
-def _date_comparison(name: str, op: str, value: str) -> Predicate:
-    start, width = _parse_date(value)
+def _now(tokens: list[tuple[str, str]], pos: int) -> tuple[int, int]:
+    """Epoch ms of ``now(...)`` whose arguments start at ``pos``, and the position after it."""
+    moment = int(time.time() * 1000)
+    if pos < len(tokens) and tokens[pos][0] == "str":
+        match = _NOW_OFFSET.fullmatch(tokens[pos][1].strip())
+        if match is None:
+            raise CqlError(f'bad now() offset {tokens[pos][1]!r}: use e.g. "-15m"')
+        sign, amount, unit = match.groups()
+        moment += (-1 if sign == "-" else 1) * int(amount) * _UNIT_MS[unit]
+        pos += 1
+    if pos >= len(tokens) or tokens[pos][1] != ")":
+        raise CqlError("missing ')' after now(")
+    return moment, pos + 1
+
+
+def _date_comparison(name: str, op: str, start: int, width: int) -> Predicate:
     key = _ORDER_KEYS[name]
     comparisons: dict[str, Predicate] = {
         ">=": lambda p: key(p) >= start,

@@ -51,6 +51,7 @@ class PageRecord:
     labels: tuple[str, ...]
     link_pool: tuple[str, ...]  # titles this page's generated body may link to
     status: str = "current"
+    status_ms: int = 0  # when it was last trashed, archived or restored (0: never)
     storage: str | None = None  # an admin-written body; None = generated
     read_users: tuple[str, ...] = ()  # read restriction on the page itself: account ids
     read_groups: tuple[str, ...] = ()  # ... and group names
@@ -214,15 +215,18 @@ class Site:
         page.read_groups = tuple(dict.fromkeys(groups))
         return page
 
-    def trash_page(self, page_id: int) -> PageRecord:
-        """Moves a page to the trash (no version bump, as in Confluence)."""
+    def trash_page(self, page_id: int, now_ms: int = 0) -> PageRecord:
+        """Moves a page to the trash (no version bump, as in Confluence; it sorts as modified
+        at ``now_ms`` in v2 listings)."""
         page = self.page(page_id)
         page.status = "trashed"
+        page.status_ms = now_ms
         return page
 
-    def restore_page(self, page_id: int) -> PageRecord:
+    def restore_page(self, page_id: int, now_ms: int = 0) -> PageRecord:
         page = self.page(page_id)
         page.status = "current"
+        page.status_ms = now_ms
         return page
 
     def move_page(self, page_id: int, *, space_key: str, now_ms: int) -> PageRecord:

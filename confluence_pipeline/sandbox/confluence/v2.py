@@ -39,7 +39,7 @@ DEFAULT_PAGE_STATUSES = ("current", "archived")
 _PAGE_SORTS = {
     "id": lambda p: p.id,
     "created-date": lambda p: p.created_ms,
-    "modified-date": lambda p: p.version_ms,
+    "modified-date": lambda p: max(p.version_ms, p.status_ms),
     "title": lambda p: p.title,
 }
 _SPACE_SORTS = {"id": lambda s: s.id, "key": lambda s: s.key, "name": lambda s: s.name}
