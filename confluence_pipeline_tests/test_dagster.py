@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
+import sqlalchemy as sa
 
 from confluence_pipeline.definitions import defs
 from confluence_pipeline.defs.assets import sync_assets
@@ -18,6 +19,7 @@ from confluence_pipeline.defs.resources import (
 )
 from confluence_pipeline.defs.sensors import sync_due_sensor
 from confluence_pipeline.state.models import MIGRATION_STALE
+from confluence_pipeline.state.models import Index as IndexRow
 from confluence_pipeline_tests.world import World
 
 
@@ -151,7 +153,9 @@ def test_blocked_mass_deletion_fails_the_blocking_check(
 
 def _evaluate(world: World, instance: dg.DagsterInstance, cursor: str | None = None):  # type: ignore[no-untyped-def]
     context = dg.build_sensor_context(
-        instance=instance, cursor=cursor, resources={"state": StateResource()}
+        instance=instance,
+        cursor=cursor,
+        resources={"state": StateResource(), "confluence": ConfluenceResource()},
     )
     return sync_due_sensor(context)
 
@@ -202,3 +206,31 @@ def test_sensor_waits_while_a_migration_runs(world: World, instance: dg.DagsterI
     stale = beat - MIGRATION_STALE - timedelta(seconds=1)  # a migration killed long ago
     world.store.registry.update_index("docs", migration_heartbeat=stale)
     assert len(_evaluate(world, instance).run_requests) == len(world.space_keys)
+
+
+def test_sensor_starts_no_run_for_a_due_space_the_probe_shows_unchanged(
+    world: World, instance: dg.DagsterInstance
+) -> None:
+    first, second = world.space_keys
+    register_partitions(instance, ["docs"], world.space_keys)
+    for space in world.space_keys:
+        assert _materialize(world, instance, f"docs|{space}").success
+    index, ledger = world.index(), world.store.ledger
+    hours_ago = datetime.now(UTC) - timedelta(hours=2)  # both due: the interval is 60 minutes
+    for space in world.space_keys:
+        run = ledger.previous_run(index.id, space)
+        assert run is not None
+        ledger.update_run(run.id, started_at=hours_ago, finished_at=hours_ago)
+    with world.store.engine.begin() as connection:  # and the index was created before that
+        connection.execute(sa.update(IndexRow).values(updated_at=hours_ago - timedelta(hours=1)))
+    world.wiki.edit_page(world.page_ids(second)[0], "<p>edited since</p>")
+    before = world.wiki.stats()["requests_total"]
+
+    result = _evaluate(world, instance)
+
+    assert [r.partition_key for r in result.run_requests] == [f"docs|{second}"]
+    assert world.wiki.stats()["requests_total"] - before <= 2 * 2  # the probe's reads, no listing
+    settled = ledger.previous_run(index.id, first)
+    assert settled is not None and settled.dagster_run_id is None
+    assert (settled.status, settled.pages_unchanged) == ("success", 30)
+    assert _evaluate(world, instance).run_requests == result.run_requests  # not due again

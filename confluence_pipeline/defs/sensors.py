@@ -15,8 +15,9 @@ from confluence_pipeline.defs.partitions import (
 )
 from confluence_pipeline.defs.resources import ConfluenceResource, StateResource
 from confluence_pipeline.defs.tags import PAGES_TAG, run_tags
+from confluence_pipeline.errors import PipelineError
 from confluence_pipeline.state import Index
-from confluence_pipeline.sync import changes
+from confluence_pipeline.sync import changes, probe
 
 CHANGE_RUN_CONFIG: dict[str, Any] = {"execution": {"config": {"in_process": {}}}}
 """A change run handles a few pages: its steps run in the run's own process, sparing the
@@ -38,10 +39,14 @@ def _due(index: Index, last: datetime | None, now: datetime) -> bool:
     description=(
         "Each tick: registers (index, space) partitions from the index registry, removes stale "
         "ones, and requests a sync of each enabled pair whose interval has elapsed since its "
-        "last successful sync. Run keys carry the interval slot, so no tick launches twice."
+        "last successful sync, unless the change probe (2 requests) shows the space as that "
+        "sync left it: then it records an unchanged sync and starts no run. Run keys carry the "
+        "interval slot, so no tick launches twice."
     ),
 )
-def sync_due_sensor(context: dg.SensorEvaluationContext, state: StateResource) -> dg.SensorResult:
+def sync_due_sensor(
+    context: dg.SensorEvaluationContext, state: StateResource, confluence: ConfluenceResource
+) -> dg.SensorResult:
     now = datetime.now(UTC)
     with state.open() as store:
         indexes = store.registry.list_indexes()
@@ -65,8 +70,12 @@ def sync_due_sensor(context: dg.SensorEvaluationContext, state: StateResource) -
         if not index.enabled or index.connection_id is None or index.migrating(now):
             continue  # a migrating index syncs again once `index migrate` is done
         slot = int(now.timestamp() // (index.interval_minutes * 60))
-        for space in index.spaces:
-            if _due(index, last_success.get((index.id, space)), now):
+        due = [s for s in index.spaces if _due(index, last_success.get((index.id, s)), now)]
+        settled = _settle_unchanged(state, confluence, index, due)
+        for space in due:
+            if space in settled:
+                context.log.info(f"{index.name}|{space}: unchanged, no run needed")
+            else:
                 run_requests.append(
                     dg.RunRequest(
                         run_key=f"{index.name}|{space}|{slot}",
@@ -75,6 +84,24 @@ def sync_due_sensor(context: dg.SensorEvaluationContext, state: StateResource) -
                     )
                 )
     return dg.SensorResult(run_requests=run_requests, dynamic_partitions_requests=requests)
+
+
+def _settle_unchanged(
+    state: StateResource, confluence: ConfluenceResource, index: Index, spaces: list[str]
+) -> set[str]:
+    """The due spaces that need no run (:func:`probe.settle_unchanged` records them). Any
+    error leaves them all to their runs, which report it."""
+    if not spaces or index.connection_id is None:
+        return set()
+    settled = set()
+    try:
+        with state.open() as store, confluence.connection_client(store, index.connection_id) as c:
+            for space in spaces:
+                if probe.settle_unchanged(store, c, index, space) is not None:
+                    settled.add(space)
+    except PipelineError:
+        pass
+    return settled
 
 
 def _changes_interval() -> int:
