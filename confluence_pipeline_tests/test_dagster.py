@@ -18,8 +18,10 @@ from confluence_pipeline.defs.resources import (
     StateResource,
 )
 from confluence_pipeline.defs.sensors import sync_due_sensor
+from confluence_pipeline.state import RunStatus
 from confluence_pipeline.state.models import MIGRATION_STALE
 from confluence_pipeline.state.models import Index as IndexRow
+from confluence_pipeline.sync import probe
 from confluence_pipeline_tests.world import World
 
 
@@ -234,3 +236,22 @@ def test_sensor_starts_no_run_for_a_due_space_the_probe_shows_unchanged(
     assert settled is not None and settled.dagster_run_id is None
     assert (settled.status, settled.pages_unchanged) == ("success", 30)
     assert _evaluate(world, instance).run_requests == result.run_requests  # not due again
+
+
+def test_a_failed_run_since_the_last_listing_keeps_the_space_from_settling(
+    world: World, instance: dg.DagsterInstance
+) -> None:
+    space = world.space_keys[0]
+    register_partitions(instance, ["docs"], world.space_keys)
+    assert _materialize(world, instance, f"docs|{space}").success
+    index, ledger = world.index(), world.store.ledger
+    failed = ledger.start_run(index.id, space, dagster_run_id="a", full=False)  # a change run
+    ledger.finish_run(failed, status=RunStatus.FAILED, error="its pages were not synced")
+    later = ledger.start_run(index.id, space, dagster_run_id="b", full=False)
+    ledger.finish_run(later, status=RunStatus.SUCCESS)
+    ledger.update_run(later, searchable_at=datetime.now(UTC))
+
+    with world.client() as client:
+        assert probe.settle_unchanged(world.store, client, index, space) is None
+        assert _materialize(world, instance, f"docs|{space}").success  # lists the space again
+        assert probe.settle_unchanged(world.store, client, index, space) is not None

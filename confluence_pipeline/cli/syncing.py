@@ -21,7 +21,7 @@ from confluence_pipeline.settings import Settings
 from confluence_pipeline.state import Index, StateStore, SyncRun
 from confluence_pipeline.state.models import utcnow
 from confluence_pipeline.sync.connections import open_client
-from confluence_pipeline.sync.probe import settle_unchanged
+from confluence_pipeline.sync.probe import settle_spaces
 
 if TYPE_CHECKING:
     from confluence_pipeline.defs.launch import LaunchedRun
@@ -153,17 +153,14 @@ def _settle_unchanged(
     unexpected leaves the space to its run, which reports it properly."""
     if index.connection_id is None:
         return {}
-    settled: dict[str, SyncRun] = {}
     try:
         connection = store.registry.connection_by_id(index.connection_id)
         with open_client(store, connection) as client:
-            for space in spaces:
-                run = settle_unchanged(store, client, index, space)
-                if run is not None:
-                    settled[space] = run
-                    progress.done(space, True, f"unchanged ({run.pages_unchanged} pages), no run")
+            settled = settle_spaces(store, client, index, spaces)
     except PipelineError:
-        pass
+        return {}
+    for space, run in settled.items():
+        progress.done(space, True, f"unchanged ({run.pages_unchanged} pages), no run")
     return settled
 
 

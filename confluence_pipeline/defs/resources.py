@@ -19,7 +19,7 @@ from confluence_pipeline.confluence.oauth import NeedsReconsent
 from confluence_pipeline.llamacloud import IndexSink, LlamaCloudSink, open_sink
 from confluence_pipeline.settings import Settings
 from confluence_pipeline.state import Index, StateStore
-from confluence_pipeline.sync.connections import open_client
+from confluence_pipeline.sync.connections import open_client, open_quick_client
 
 
 class StateResource(dg.ConfigurableResource):
@@ -58,6 +58,13 @@ class ConfluenceResource(dg.ConfigurableResource):
         return open_client(
             store, connection, oauth=Settings.from_env().oauth_app(), timeout=timeout
         )
+
+    def tick_client(self, store: StateStore, connection_id: int) -> ConfluenceClient:
+        """A client for a sensor tick: 10 s timeouts and 10 s of waiting at most, so a rate
+        limited or failing connection fails the tick's reads at once instead of holding the
+        tick (and every other index's runs) past Dagster's 60 s sensor timeout."""
+        connection = store.registry.connection_by_id(connection_id)
+        return open_quick_client(store, connection, oauth=Settings.from_env().oauth_app())
 
 
 class LlamaCloudResource(dg.ConfigurableResource):

@@ -93,15 +93,11 @@ def _settle_unchanged(
     error leaves them all to their runs, which report it."""
     if not spaces or index.connection_id is None:
         return set()
-    settled = set()
     try:
-        with state.open() as store, confluence.connection_client(store, index.connection_id) as c:
-            for space in spaces:
-                if probe.settle_unchanged(store, c, index, space) is not None:
-                    settled.add(space)
+        with state.open() as store, confluence.tick_client(store, index.connection_id) as c:
+            return set(probe.settle_spaces(store, c, index, spaces))
     except PipelineError:
-        pass
-    return settled
+        return set()
 
 
 def _changes_interval() -> int:
@@ -133,9 +129,7 @@ def confluence_changes_sensor(
     watches = changes.load_watches(context.cursor)
     with state.open() as store:
         owners = {index.name: index.owners for index in store.registry.list_indexes()}
-        polled = changes.poll(
-            store, lambda cid: confluence.connection_client(store, cid), watches, now
-        )
+        polled = changes.poll(store, lambda cid: confluence.tick_client(store, cid), watches, now)
     for error in polled.errors:
         context.log.warning(f"change sensor: {error}")
     run_requests = []

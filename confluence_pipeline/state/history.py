@@ -148,6 +148,22 @@ class RunHistory:
         with self._sessions() as session:
             return session.scalar(query.order_by(SyncRun.id.desc()).limit(1))
 
+    def failed_since(
+        self, index_id: int, space_key: str, since: datetime, before: int | None = None
+    ) -> bool:
+        """Whether a run of the partition started at or after ``since`` (and before run
+        ``before``) ended other than successfully: what it was asked to do may still be owed."""
+        query = select(func.count()).where(
+            SyncRun.index_id == index_id,
+            SyncRun.space_key == space_key,
+            SyncRun.started_at >= since,
+            SyncRun.status != RunStatus.SUCCESS,
+        )
+        if before is not None:
+            query = query.where(SyncRun.id < before)
+        with self._sessions() as session:
+            return bool(session.scalar(query))
+
     def record_unchanged(self, index_id: int, space_key: str, *, unchanged: int) -> SyncRun:
         """Records a sync that found the partition unchanged without running (no listing, no
         Dagster run): finished, successful, and searchable as of now."""

@@ -50,8 +50,9 @@ def unchanged_since_last_sync(
     """True only when two reads (2 requests, a few hundred bytes) show the space as the last
     complete sync left it, so the full listing (``ceil(pages / 250)`` requests) can be skipped.
 
-    All of these must hold: the partition's previous run succeeded and its full listing is not
-    due (:func:`full_listing_due`, from the index's ``full_listing_hours``); every page
+    All of these must hold: the partition's previous run succeeded, as did every run since its
+    last full listing, and that listing is not due (:func:`full_listing_due`, from the index's
+    ``full_listing_hours``); every page
     recorded for the space is ``synced``; the most recently modified current page is
     recorded at its version (catches edits, new pages, moves in that bump the version); and
     CQL counts as many current pages as are recorded (catches trashed, deleted and moved-out
@@ -70,6 +71,8 @@ def unchanged_since_last_sync(
         return False
     if index.updated_at is not None and index.updated_at >= listed_at:
         return False  # its filters or restricted-page policy may have changed since
+    if ledger.failed_since(index.id, space.key, listed_at, before=run_id):
+        return False  # e.g. a change run that failed: its pages may be recorded as before
     statuses = ledger.status_counts(index.id, space.key)
     if set(statuses) - {PageStatus.SYNCED}:
         return False
@@ -113,6 +116,18 @@ def settle_unchanged(
     return ledger.record_unchanged(
         index.id, space_key, unchanged=ledger.count_synced(index.id, space_key)
     )
+
+
+def settle_spaces(
+    store: StateStore, client: ConfluenceClient, index: Index, spaces: Sequence[str]
+) -> dict[str, SyncRun]:
+    """:func:`settle_unchanged` for each of ``spaces``: those that need no run, with the
+    unchanged runs recorded for them."""
+    settled = {}
+    for space in spaces:
+        if (run := settle_unchanged(store, client, index, space)) is not None:
+            settled[space] = run
+    return settled
 
 
 def _before(timestamp: str, moment: datetime) -> bool:
