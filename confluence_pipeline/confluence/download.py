@@ -5,7 +5,10 @@ transport; Confluence answers a redirect with no body). Each redirect is followe
 hop that stays on the site's scheme, host, port and path prefix keeps the credentials; any
 other hop goes through an anonymous client, with no ``Authorization`` header and no cookies,
 and must be https (plain http only on loopback). The media host's body is streamed and
-abandoned as soon as it exceeds the cap, so an oversized file is never held in memory.
+abandoned as soon as it exceeds the cap, so an oversized file is never held in memory there (a
+site that answered the download itself, without the redirect Confluence Cloud sends, would be
+read whole by the retrying transport before the cap is checked; the listed size is checked
+before any download).
 """
 
 from __future__ import annotations

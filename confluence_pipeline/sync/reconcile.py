@@ -48,8 +48,8 @@ def reconcile_index(
     store: StateStore, client: ConfluenceClient, sink: Sink, index: Index
 ) -> dict[str, Reconciliation]:
     """Each space of the index against the index's documents, listed once: ``ceil(pages /
-        250)`` requests per space plus the whole document list. A document belongs to a space by
-        its ``space_key`` metadata or by being the document of one of its pages; attachment files
+    250)`` requests per space plus the whole document list. A document belongs to a space by
+    its ``space_key`` metadata or by being the document of one of its pages; attachment files
     (metadata ``attachment_id``) are not pages and are left out."""
     target_id = index.target_id()
     if target_id is None or index.connection_id is None:
