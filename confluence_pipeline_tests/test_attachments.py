@@ -406,3 +406,22 @@ def test_a_run_that_stops_before_the_attachments_leaves_them_to_the_next(
     assert result.upload.attachments is not None and result.upload.attachments.pages_listed == 1
     assert set(_files(world)) == {added}
     assert world.store.attachments.queued(world.index().id, space) == {}
+
+
+def test_turning_attachments_off_deletes_the_files_the_index_holds(world: World) -> None:
+    space = world.space_keys[0]
+    world.store.registry.update_index("docs", attachments=True)
+    page = world.page_ids(space)[2]
+    world.wiki.attach(page, "runbook.md", "text/markdown", b"# Runbook")
+    world.sync(space)
+    assert len(_files(world)) == 1
+
+    world.store.registry.update_index("docs", attachments=False)
+    listings = _listings(world)
+    result = world.sync(space)
+
+    assert result.upload.attachments is not None and result.upload.attachments.deleted == 1
+    assert _files(world) == {}
+    assert world.store.attachments.known(world.index().id, space) == {}
+    assert _listings(world) == listings  # off: nothing listed, only deleted
+    assert world.sync(space).upload.attachments is None

@@ -147,8 +147,69 @@ def sync_attachments(
     return run.result
 
 
-class _Run:
-    """One space's attachment work; counts go to ``result``."""
+def drop_attachments(
+    store: StateStore,
+    sink: Sink,
+    index: Index,
+    space_key: str,
+    *,
+    target_id: str,
+    before_write: Callable[[], None] = lambda: None,
+    log: Log = lambda _msg: None,
+) -> AttachmentResult:
+    """Deletes every file the space still holds once its index stopped taking attachments:
+    they would no longer follow their pages (trashed, restricted, filtered out)."""
+    files = _Files(store, sink, index, space_key, target_id, before_write, log)
+    files.delete(list(store.attachments.known(index.id, space_key).values()))
+    store.attachments.dequeue(index.id, list(store.attachments.queued(index.id, space_key)))
+    if files.result.deleted:
+        log(f"{space_key}: attachments are off: deleted {files.result.deleted} files")
+    return files.result
+
+
+class _Files:
+    """Deleting one space's stored files; counts go to ``result``."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        sink: Sink,
+        index: Index,
+        space_key: str,
+        target_id: str,
+        before_write: Callable[[], None],
+        log: Log,
+    ) -> None:
+        self.store, self.sink, self.index = store, sink, index
+        self.space_key, self.target_id = space_key, target_id
+        self.before_write, self.log = before_write, log
+        self.result = AttachmentResult()
+
+    def delete(self, attachments: list[StoredAttachment]) -> None:
+        for attachment in attachments:
+            if self._delete_file(attachment):
+                self.store.attachments.forget(self.index.id, [attachment.attachment_id])
+                self.result.deleted += 1
+
+    def _delete_file(self, attachment: StoredAttachment) -> bool:
+        self.before_write()
+        try:
+            self.sink.delete_file(self.target_id, attachment.stored_id)
+        except LlamaCloudAuthError:
+            raise
+        except LlamaCloudError as exc:
+            self.failed(f"delete of attachment {attachment.attachment_id}'s file: {exc}")
+            return False
+        return True
+
+    def failed(self, error: str) -> None:
+        self.result.failed += 1
+        self.result.errors.append(error)
+        self.log(f"{self.space_key}: {error}")
+
+
+class _Run(_Files):
+    """One space's attachment work: listing, downloading and uploading as well."""
 
     def __init__(
         self,
@@ -162,11 +223,9 @@ class _Run:
         before_write: Callable[[], None],
         log: Log,
     ) -> None:
-        self.store, self.client, self.sink, self.index = store, client, sink, index
-        self.space_key, self.target_id, self.site_id = space_key, target_id, site_id
-        self.before_write, self.log = before_write, log
+        super().__init__(store, sink, index, space_key, target_id, before_write, log)
+        self.client, self.site_id = client, site_id
         self.cap = index.attachment_max_mb * MB
-        self.result = AttachmentResult()
 
     def listing(self, page_id: str) -> list[Attachment] | ConfluenceError:
         """The page's attachments, or the error that stopped their listing (credentials
@@ -244,25 +303,3 @@ class _Run:
         self.result.uploaded += 1
         if known is not None and known.stored_id != stored_id:
             self._delete_file(known)
-
-    def delete(self, attachments: list[StoredAttachment]) -> None:
-        for attachment in attachments:
-            if self._delete_file(attachment):
-                self.store.attachments.forget(self.index.id, [attachment.attachment_id])
-                self.result.deleted += 1
-
-    def _delete_file(self, attachment: StoredAttachment) -> bool:
-        self.before_write()
-        try:
-            self.sink.delete_file(self.target_id, attachment.stored_id)
-        except LlamaCloudAuthError:
-            raise
-        except LlamaCloudError as exc:
-            self.failed(f"delete of attachment {attachment.attachment_id}'s file: {exc}")
-            return False
-        return True
-
-    def failed(self, error: str) -> None:
-        self.result.failed += 1
-        self.result.errors.append(error)
-        self.log(f"{self.space_key}: {error}")

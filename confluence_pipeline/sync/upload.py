@@ -32,7 +32,7 @@ from confluence_pipeline.state import (
 )
 from confluence_pipeline.state.models import StagedPage, utcnow
 from confluence_pipeline.sync import upload_batches
-from confluence_pipeline.sync.attachments import sync_attachments
+from confluence_pipeline.sync.attachments import drop_attachments, sync_attachments
 from confluence_pipeline.sync.results import PREVIEW_ROWS, Log, PageRow, UploadResult
 from confluence_pipeline.sync.spaces import connection_id, site_id
 
@@ -76,6 +76,16 @@ def upload_documents(
             target_id=pipeline_id,
             site_id=upload.scope,
             allow_mass_delete=allow_mass_delete,
+            before_write=upload.before_write,
+            log=log,
+        )
+    elif not index.attachments and store.attachments.known(index.id, space_key):
+        result.attachments = drop_attachments(
+            store,
+            sink,
+            index,
+            space_key,
+            target_id=pipeline_id,
             before_write=upload.before_write,
             log=log,
         )
