@@ -269,13 +269,16 @@ def test_settings_and_attachment_state_on_each_database(store: StateStore) -> No
 
     ledger = store.attachments
     first = StoredAttachment("att1", "10", "ENG", 1, "a.pdf", "cf-c-att-1", "file-1")
-    ledger.record(index.id, first)
-    ledger.record(index.id, StoredAttachment("att1", "10", "ENG", 2, "a.pdf", "cf-c-att-1", "f2"))
-    ledger.record(index.id, StoredAttachment("att2", "11", "ENG", 1, "b.md", "cf-c-att-2", "f3"))
-    known = ledger.known(index.id, "ENG")
+    assert ledger.record(index.id, first) is None
+    moved = StoredAttachment("att1", "10", "OPS", 2, "a.pdf", "cf-c-att-1", "f2")
+    assert ledger.record(index.id, moved) == first  # its page moved: the old file is surplus
+    ledger.record(index.id, StoredAttachment("att2", "11", "OPS", 1, "b.md", "cf-c-att-2", "f3"))
+    known = ledger.known(index.id, "OPS")
     assert (known["att1"].version, known["att1"].stored_id) == (2, "f2")
+    assert ledger.known(index.id, "ENG") == {}
+    assert sorted(ledger.stored_ids(index.id)) == ["f2", "f3"]
     ledger.forget(index.id, ["att2"])
-    assert set(ledger.known(index.id, "ENG")) == {"att1"}
+    assert set(ledger.known(index.id, "OPS")) == {"att1"}
     ledger.queue(index.id, "ENG", {"10": {"title": "A"}, "11": {"title": "B"}})
     ledger.queue(index.id, "ENG", {"10": {"title": "A2"}})  # queued again: replaced
     assert ledger.queued(index.id, "ENG") == {"10": {"title": "A2"}, "11": {"title": "B"}}

@@ -405,8 +405,9 @@ def delete(name: str, purge_documents: bool) -> None:
         target_id = existing.target_id()
         if purge_documents and target_id:
             with llamacloud_sink(existing.target) as sink:
-                for stored_id in store.attachments.forget_index(existing.id):
+                for stored_id in store.attachments.stored_ids(existing.id):
                     sink.delete_file(target_id, stored_id)
+                store.attachments.forget_index(existing.id)
                 ids = sink.list_document_ids(target_id)
                 sink.delete(target_id, sorted(ids))
         store.registry.delete_index(name)

@@ -37,21 +37,11 @@ class AttachmentLedger:
                     SyncedAttachment.index_id == index_id, SyncedAttachment.space_key == space_key
                 )
             )
-            return {
-                row.attachment_id: StoredAttachment(
-                    row.attachment_id,
-                    row.page_id,
-                    row.space_key,
-                    row.version,
-                    row.file_name,
-                    row.document_id,
-                    row.stored_id,
-                )
-                for row in rows
-            }
+            return {row.attachment_id: _stored(row) for row in rows}
 
-    def record(self, index_id: int, attachment: StoredAttachment) -> None:
-        """Records (or replaces) the attachment's stored file."""
+    def record(self, index_id: int, attachment: StoredAttachment) -> StoredAttachment | None:
+        """Records (or replaces) the attachment's stored file; the record it replaced, in any
+        space of the index (a page that moved), whose file may now be surplus."""
         with self._sessions.begin() as session:
             row = session.scalars(
                 select(SyncedAttachment).where(
@@ -59,6 +49,7 @@ class AttachmentLedger:
                     SyncedAttachment.attachment_id == attachment.attachment_id,
                 )
             ).one_or_none()
+            replaced = None if row is None else _stored(row)
             if row is None:
                 row = SyncedAttachment(index_id=index_id, attachment_id=attachment.attachment_id)
                 session.add(row)
@@ -66,6 +57,7 @@ class AttachmentLedger:
             row.version, row.file_name = attachment.version, attachment.file_name
             row.document_id, row.stored_id = attachment.document_id, attachment.stored_id
             row.synced_at = utcnow()
+        return replaced
 
     def forget(self, index_id: int, attachment_ids: Sequence[str]) -> None:
         with self._sessions.begin() as session:
@@ -76,16 +68,19 @@ class AttachmentLedger:
                 )
             )
 
-    def forget_index(self, index_id: int) -> list[str]:
-        """Forgets every attachment file of the index; their stored ids."""
-        with self._sessions.begin() as session:
-            stored = list(
+    def stored_ids(self, index_id: int) -> list[str]:
+        """The stored ids of every attachment file of the index."""
+        with self._sessions() as session:
+            return list(
                 session.scalars(
                     select(SyncedAttachment.stored_id).where(SyncedAttachment.index_id == index_id)
                 )
             )
+
+    def forget_index(self, index_id: int) -> None:
+        """Forgets every attachment file of the index (once they are deleted, or moved on)."""
+        with self._sessions.begin() as session:
             session.execute(delete(SyncedAttachment).where(SyncedAttachment.index_id == index_id))
-        return stored
 
     def queue(self, index_id: int, space_key: str, pages: Mapping[str, Mapping[str, Any]]) -> None:
         """Notes pages (id -> their document's metadata) whose attachments are to be looked at."""
@@ -122,3 +117,15 @@ def _drop_checks(session: Session, index_id: int, page_ids: Sequence[str]) -> No
                 AttachmentCheck.page_id.in_(page_ids[start : start + 500]),
             )
         )
+
+
+def _stored(row: SyncedAttachment) -> StoredAttachment:
+    return StoredAttachment(
+        row.attachment_id,
+        row.page_id,
+        row.space_key,
+        row.version,
+        row.file_name,
+        row.document_id,
+        row.stored_id,
+    )

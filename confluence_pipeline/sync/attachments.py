@@ -299,7 +299,7 @@ class _Run(_Files):
             doc_id,
             stored_id,
         )
-        self.store.attachments.record(self.index.id, record)
+        replaced = self.store.attachments.record(self.index.id, record)
         self.result.uploaded += 1
-        if known is not None and known.stored_id != stored_id:
-            self._delete_file(known)
+        if replaced is not None and replaced.stored_id != stored_id:
+            self._delete_file(replaced)  # an older version, or the copy of a page that moved

@@ -79,7 +79,7 @@ def migrate_index(
         raise
     old_id = index.target_id()
     store.registry.update_index(index.name, target=to, migrating_to=None, migration_heartbeat=None)
-    attachment_files = store.attachments.forget_index(index.id)
+    attachment_files = store.attachments.stored_ids(index.id)
     if attachment_files:
         log(f"{index.name}: attachments are not moved; `sync {index.name} --full` uploads them")
     if old_id is not None and not keep_old:
@@ -88,6 +88,7 @@ def migrate_index(
         source.delete_target(old_id)
         store.registry.update_index(index.name, **{_ID_FIELD[Target(source.target)]: None})
         result.old_deleted = True
+    store.attachments.forget_index(index.id)  # after the deletions: a failed one is retried
     log(f"{index.name}: now on the {to} target")
     return result
 
