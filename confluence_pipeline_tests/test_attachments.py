@@ -428,3 +428,24 @@ def test_turning_attachments_off_deletes_the_files_the_index_holds(world: World)
     assert world.store.attachments.known(world.index().id, space) == {}
     assert _listings(world) == listings  # off: nothing listed, only deleted
     assert world.sync(space).upload.attachments is None
+
+
+@pytest.mark.parametrize("world", ["pipeline"], indirect=True)
+def test_a_files_metadata_follows_its_pages_restrictions(world: World) -> None:
+    space = world.space_keys[0]
+    world.store.registry.update_index("docs", attachments=True, include_restricted=True)
+    page = world.page_ids(space)[3]
+    attachment = world.wiki.attach(page, "plan.txt", "text/plain", b"the plan")
+    world.sync(space)
+    assert _files(world)[attachment]["metadata"].get("restricted") is not True
+    downloads = len(world.wiki.media_requests())
+
+    world.wiki.restrict(page, groups=["leads"])  # no version bump: seen at the full listing
+    world.wiki.edit_page(world.page_ids(space)[0], "<p>nudge</p>")
+    result = world.sync(space)
+
+    metadata = _files(world)[attachment]["metadata"]
+    assert (metadata["restricted"], metadata["read_groups"]) == (True, ["leads"])
+    assert result.upload.attachments is not None and result.upload.attachments.uploaded == 1
+    assert len(world.wiki.media_requests()) == downloads + 1
+    assert len(_files(world)) == 1

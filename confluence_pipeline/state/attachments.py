@@ -23,6 +23,7 @@ class StoredAttachment:
     file_name: str
     document_id: str
     stored_id: str
+    metadata_hash: str = ""
 
 
 class AttachmentLedger:
@@ -56,6 +57,7 @@ class AttachmentLedger:
             row.page_id, row.space_key = attachment.page_id, attachment.space_key
             row.version, row.file_name = attachment.version, attachment.file_name
             row.document_id, row.stored_id = attachment.document_id, attachment.stored_id
+            row.metadata_hash = attachment.metadata_hash
             row.synced_at = utcnow()
         return replaced
 
@@ -128,4 +130,5 @@ def _stored(row: SyncedAttachment) -> StoredAttachment:
         row.file_name,
         row.document_id,
         row.stored_id,
+        row.metadata_hash,
     )

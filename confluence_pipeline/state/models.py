@@ -192,6 +192,8 @@ class SyncedAttachment(Base):
     file_name: Mapped[str] = mapped_column(Text)
     document_id: Mapped[str] = mapped_column(String(200))
     stored_id: Mapped[str] = mapped_column(String(100))
+    metadata_hash: Mapped[str] = mapped_column(String(64), default="")
+    """Of the metadata the file was sent with (its page's labels and restrictions among them)."""
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -9,7 +9,8 @@ request at all. Adding or deleting an attachment does not change the page's vers
 unchanged page it is seen when the page is next edited or at the next ``--full`` sync.
 
 PDF, DOCX, PPTX, XLSX, CSV, TXT, MD and HTML files up to the index's ``attachment_max_mb``
-are uploaded (a new version replaces the file: uploaded, recorded, then the old one deleted);
+are uploaded (a new version, or new metadata from its page such as labels or restrictions,
+replaces the file: uploaded, recorded, then the old one deleted);
 images, video, other types and larger files are skipped and counted. A file follows its page:
 when the page's document leaves the index (deleted, trashed, restricted, filtered out), its
 files go too, in the same run. Files removed from a page that stays are deleted under the
@@ -19,6 +20,8 @@ space's recorded attachment files per run (``--full`` or ``--allow-mass-delete``
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -257,7 +260,12 @@ class _Run(_Files):
     def upload(
         self, attachment: Attachment, page: Mapping[str, Any], known: StoredAttachment | None
     ) -> None:
-        if known is not None and known.version == attachment.version:
+        metadata = attachment_metadata(attachment, page)
+        digest = hashlib.sha256(json.dumps(metadata, sort_keys=True).encode()).hexdigest()
+        if known is not None and (known.version, known.metadata_hash) == (
+            attachment.version,
+            digest,
+        ):
             self.result.unchanged += 1
             return
         try:
@@ -283,7 +291,7 @@ class _Run(_Files):
                 self.target_id,
                 doc_id,
                 (name, content, SUPPORTED[ext]),
-                attachment_metadata(attachment, page),
+                metadata,
             )
         except LlamaCloudAuthError:
             raise
@@ -298,6 +306,7 @@ class _Run(_Files):
             attachment.title,
             doc_id,
             stored_id,
+            digest,
         )
         replaced = self.store.attachments.record(self.index.id, record)
         self.result.uploaded += 1

@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("file_name", sa.Text(), nullable=False),
         sa.Column("document_id", sa.String(length=200), nullable=False),
         sa.Column("stored_id", sa.String(length=100), nullable=False),
+        sa.Column("metadata_hash", sa.String(length=64), nullable=False, server_default=""),
         sa.Column("synced_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("index_id", "attachment_id"),
     )
