@@ -396,7 +396,8 @@ def test_cql_content_search_expands_version(api: httpx.Client, admin: httpx.Clie
     "cql",
     [
         'space = "ENG" or space = "OPS"',
-        'lastmodified >= now("-1d")',
+        "lastmodified >= startOfDay()",
+        'lastmodified >= now("1 day")',
         '(space = "ENG"',
         'space = "ENG" order by popularity',
         'lastmodified >= "yesterday"',
