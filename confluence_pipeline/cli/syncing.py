@@ -109,7 +109,7 @@ def sync(
     wait: bool,
     timeout: float,
 ) -> None:
-    """Sync an index now, through the Dagster job (runs show in the UI)."""
+    """Sync an index now: a Dagster run (shown in the UI) for each space that changed."""
     Settings.from_env().llamacloud()  # missing variables fail before any run starts
     with open_state() as store:
         index = _after_migration(store, store.registry.get_index(name))
