@@ -79,14 +79,25 @@ def test_migrate_moves_every_page_then_deletes_the_old_target(world: World) -> N
     assert world.cloud.stats()["index_syncs"] == after["index_syncs"]
 
 
+def _stored_copies(world: World, target: str) -> int:
+    if target == "pipeline":
+        [pipeline] = world.cloud.pipelines()
+        return int(pipeline["documents"])
+    [directory] = world.cloud.directories()
+    return int(directory["files"])
+
+
 def test_keep_old_keeps_the_old_target(world: World) -> None:
     old = world.index().target
+    # a v2 upload that outlived the tests' 0.5 s read timeout on a loaded machine is sent
+    # again by the SDK: the old directory may hold a spare copy, so compare before and after
+    before = _stored_copies(world, old)
+    assert before >= 120
+
     _migrate(world, _other(old), keep_old=True)
-    if old == "pipeline":
-        assert [p["documents"] for p in world.cloud.pipelines()] == [120]
-    else:
-        [directory] = world.cloud.directories()
-        assert directory["files"] == 120
+
+    assert _stored_copies(world, old) == before
+    assert world.index().target == _other(old)
 
 
 def test_bad_migrations_change_nothing(world: World) -> None:
