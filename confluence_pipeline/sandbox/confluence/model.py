@@ -71,6 +71,7 @@ class Site:
         self.order: list[int] = []  # every page id, ascending
         self.label_ids: dict[str, int] = {}
         self.next_id = 1
+        self._status_ms = 0  # the last trash/restore stamp: each later one sorts after it
         self._bodies: OrderedDict[tuple[int, int, str], str] = OrderedDict()
 
     # -- reads -------------------------------------------------------------------------------
@@ -220,14 +221,20 @@ class Site:
         at ``now_ms`` in v2 listings)."""
         page = self.page(page_id)
         page.status = "trashed"
-        page.status_ms = now_ms
+        page.status_ms = self._status_stamp(now_ms)
         return page
 
     def restore_page(self, page_id: int, now_ms: int = 0) -> PageRecord:
         page = self.page(page_id)
         page.status = "current"
-        page.status_ms = now_ms
+        page.status_ms = self._status_stamp(now_ms)
         return page
+
+    def _status_stamp(self, now_ms: int) -> int:
+        """``now_ms``, or 1 ms past the previous stamp: two trashes in one millisecond still
+        sort newest first, as Confluence's distinct timestamps do."""
+        self._status_ms = max(now_ms, self._status_ms + 1)
+        return self._status_ms
 
     def move_page(self, page_id: int, *, space_key: str, now_ms: int) -> PageRecord:
         """Moves a page and its descendants to another space under its homepage; keeps the
