@@ -236,37 +236,12 @@ class Registry:
             row = session.scalar(select(Index).where(Index.name == name))
             if row is None:
                 raise _unknown_index(name)
-            if "spaces" in changes:
-                row.spaces = check_spaces(changes.pop("spaces"))
-            if "interval_minutes" in changes:
-                row.interval_minutes = _check_interval(changes.pop("interval_minutes"))
-            if "full_listing_hours" in changes:
-                row.full_listing_hours = check_full_listing_hours(changes.pop("full_listing_hours"))
-            if "max_delete_fraction" in changes:
-                row.max_delete_fraction = _check_fraction(changes.pop("max_delete_fraction"))
-            if "target" in changes:
-                row.target = check_target(changes.pop("target"))
             if "connection" in changes:
                 row.connection_id = self.resolve_connection(changes.pop("connection"))
-            if "include_restricted" in changes:
-                row.include_restricted = check_flag(
-                    "include_restricted", changes.pop("include_restricted")
-                )
-            if "enabled" in changes:
-                row.enabled = check_flag("enabled", changes.pop("enabled"))
-            for field in ("labels", "exclude_labels"):
-                if field in changes:
-                    setattr(row, field, check_labels(changes.pop(field)))
-            if "under" in changes:
-                row.under = check_page_ids(changes.pop("under"))
-            if "cql" in changes:
-                row.cql = check_cql(changes.pop("cql"))
             if "owners" in changes:
                 row.owner = join_owners(changes.pop("owners"))
-            if "attachments" in changes:
-                row.attachments = check_flag("attachments", changes.pop("attachments"))
-            if "attachment_max_mb" in changes:
-                row.attachment_max_mb = check_max_mb(changes.pop("attachment_max_mb"))
+            for field in [field for field in changes if field in _FIELD_CHECKS]:
+                setattr(row, field, _FIELD_CHECKS[field](changes.pop(field)))
             for field in (
                 "pipeline_id",
                 "v2_index_id",
